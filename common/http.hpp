@@ -1,0 +1,64 @@
+// http.hpp: the HTTP/1.0 client side the crawlers need, and nothing more.
+//
+// Parsing a response and finding links in a page is not what the crawler
+// chapters teach (they teach how to wait for the bytes), so it lives here.
+// Malformed input is a ProtocolError for that page: never a crash, never a
+// hang. The crawler catches it and counts the page as an error.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace common::http {
+
+struct ProtocolError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct Url {
+    std::string host;   // as written: "127.0.0.1" or "localhost"
+    std::uint16_t port = 80;
+    std::string path;   // starts with '/', may carry a query; never a fragment
+
+    friend bool operator==(const Url&, const Url&) = default;
+};
+
+// "http://HOST[:PORT][/PATH][?QUERY][#FRAGMENT]" -> Url (fragment dropped).
+// nullopt for anything else: other schemes, a bad port, an empty host.
+std::optional<Url> parse_url(std::string_view text);
+std::string to_string(const Url& url);  // "http://host:port/path"
+
+// "GET /path HTTP/1.0\r\nHost: host:port\r\nConnection: close\r\n\r\n"
+std::string get_request(const Url& url);
+
+struct Response {
+    int status = 0;
+    std::string reason;
+    std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+    std::string body;
+
+    [[nodiscard]] std::optional<std::string_view> header(std::string_view lower_name) const;
+};
+
+// Parses a whole response: everything the server sent up to EOF. Throws
+// ProtocolError for a malformed status line or header, or a body shorter than
+// its Content-Length (the connection closed mid-body). A body longer than
+// Content-Length is cut to it.
+Response parse_response(std::string_view raw);
+
+// True once `raw` holds a complete response by its Content-Length; a reader
+// may stop there instead of waiting for EOF. Without Content-Length only EOF
+// ends the body, and this returns false.
+bool response_complete(std::string_view raw);
+
+// The links in `html` (href="..." or href='...'), resolved against `base`,
+// fragments dropped, kept only when they point to base's host and port, in
+// order of first appearance, without duplicates.
+std::vector<Url> extract_links(const Url& base, std::string_view html);
+
+}  // namespace common::http
