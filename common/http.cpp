@@ -1,0 +1,273 @@
+#include "common/http.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace common::http {
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    return s;
+}
+
+bool iequals_prefix(std::string_view text, std::string_view prefix) {
+    if (text.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
+    }
+    return true;
+}
+
+// Removes "." and ".." segments (RFC 3986, 5.2.4), keeping a query as is.
+std::string normalize_path(std::string_view path) {
+    std::string query;
+    if (const auto q = path.find('?'); q != std::string_view::npos) {
+        query = std::string(path.substr(q));
+        path = path.substr(0, q);
+    }
+    std::vector<std::string_view> segments;
+    std::size_t start = 1;  // path starts with '/'
+    bool trailing_slash = false;
+    while (start <= path.size()) {
+        const std::size_t end = std::min(path.find('/', start), path.size());
+        const std::string_view seg = path.substr(start, end - start);
+        trailing_slash = false;
+        if (seg == "..") {
+            if (!segments.empty()) segments.pop_back();
+            trailing_slash = true;
+        } else if (seg == ".") {
+            trailing_slash = true;
+        } else {
+            segments.push_back(seg);
+        }
+        start = end + 1;
+    }
+    std::string out;
+    for (std::string_view seg : segments) {
+        out += '/';
+        out += seg;
+    }
+    if (out.empty() || trailing_slash) out += '/';
+    return out + query;
+}
+
+std::string decode_entities(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size();) {
+        if (s.substr(i, 5) == "&amp;") {
+            out += '&';
+            i += 5;
+        } else {
+            out += s[i++];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::optional<Url> parse_url(std::string_view text) {
+    if (!iequals_prefix(text, "http://")) return std::nullopt;
+    text.remove_prefix(7);
+    if (const auto hash = text.find('#'); hash != std::string_view::npos) text = text.substr(0, hash);
+    const std::size_t path_start = std::min(text.find_first_of("/?"), text.size());
+    std::string_view authority = text.substr(0, path_start);
+    std::string_view path = text.substr(path_start);
+    Url url;
+    if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+        const std::string_view port_text = authority.substr(colon + 1);
+        unsigned value = 0;
+        const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+        if (port_text.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() ||
+            value == 0 || value > 65535) {
+            return std::nullopt;
+        }
+        url.port = static_cast<std::uint16_t>(value);
+        authority = authority.substr(0, colon);
+    }
+    if (authority.empty() || authority.find_first_of("@ \t") != std::string_view::npos) return std::nullopt;
+    url.host = lower(authority);
+    std::string p(path);
+    if (p.empty() || p[0] == '?') p.insert(0, "/");
+    url.path = normalize_path(p);
+    return url;
+}
+
+std::string to_string(const Url& url) {
+    return "http://" + url.host + ":" + std::to_string(url.port) + url.path;
+}
+
+std::string get_request(const Url& url) {
+    return "GET " + url.path + " HTTP/1.0\r\nHost: " + url.host + ":" + std::to_string(url.port) +
+           "\r\nConnection: close\r\n\r\n";
+}
+
+std::optional<std::string_view> Response::header(std::string_view lower_name) const {
+    for (const auto& [name, value] : headers) {
+        if (name == lower_name) return value;
+    }
+    return std::nullopt;
+}
+
+namespace {
+
+// Where the header section ends and the body starts, or npos.
+std::pair<std::size_t, std::size_t> find_header_end(std::string_view raw) {
+    const std::size_t crlf = raw.find("\r\n\r\n");
+    const std::size_t lf = raw.find("\n\n");
+    if (crlf != std::string_view::npos && (lf == std::string_view::npos || crlf < lf)) {
+        return {crlf, crlf + 4};
+    }
+    if (lf != std::string_view::npos) return {lf, lf + 2};
+    return {std::string_view::npos, std::string_view::npos};
+}
+
+std::optional<std::size_t> parse_content_length(std::string_view value) {
+    value = trim(value);
+    std::size_t n = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (value.empty() || ec != std::errc{} || end != value.data() + value.size()) return std::nullopt;
+    return n;
+}
+
+constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
+
+}  // namespace
+
+Response parse_response(std::string_view raw) {
+    const auto [head_end, body_start] = find_header_end(raw);
+    if (head_end == std::string_view::npos) {
+        throw ProtocolError(raw.empty() ? "empty response" : "response ended inside its headers");
+    }
+    if (head_end > kMaxHeaderBytes) throw ProtocolError("header section larger than 64 KiB");
+    std::string_view head = raw.substr(0, head_end);
+    Response response;
+
+    // Status line: HTTP/1.x SP 3DIGIT [SP reason]
+    std::size_t line_end = std::min(head.find('\n'), head.size());
+    std::string_view status_line = trim(head.substr(0, line_end));
+    if (!(status_line.substr(0, 7) == "HTTP/1." && status_line.size() >= 12 &&
+          std::isdigit(static_cast<unsigned char>(status_line[7])) && status_line[8] == ' ')) {
+        throw ProtocolError("malformed status line: '" + std::string(status_line.substr(0, 80)) + "'");
+    }
+    const std::string_view code = status_line.substr(9, 3);
+    if (!std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        (status_line.size() > 12 && status_line[12] != ' ')) {
+        throw ProtocolError("malformed status code: '" + std::string(status_line.substr(0, 80)) + "'");
+    }
+    response.status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
+    response.reason = status_line.size() > 13 ? std::string(status_line.substr(13)) : "";
+
+    // Headers: name ":" value
+    std::size_t pos = line_end + 1;
+    while (pos < head.size()) {
+        line_end = std::min(head.find('\n', pos), head.size());
+        const std::string_view line = trim(head.substr(pos, line_end - pos));
+        pos = line_end + 1;
+        if (line.empty()) continue;
+        const std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos || colon == 0 ||
+            line.substr(0, colon).find_first_of(" \t") != std::string_view::npos) {
+            throw ProtocolError("malformed header line: '" + std::string(line.substr(0, 80)) + "'");
+        }
+        response.headers.emplace_back(lower(line.substr(0, colon)), std::string(trim(line.substr(colon + 1))));
+    }
+
+    std::string_view body = raw.substr(body_start);
+    if (const auto length_text = response.header("content-length")) {
+        const auto length = parse_content_length(*length_text);
+        if (!length) throw ProtocolError("bad Content-Length: '" + std::string(*length_text) + "'");
+        if (body.size() < *length) {
+            throw ProtocolError("truncated body: " + std::to_string(body.size()) + " of " +
+                                std::to_string(*length) + " bytes");
+        }
+        body = body.substr(0, *length);
+    }
+    response.body = std::string(body);
+    return response;
+}
+
+bool response_complete(std::string_view raw) {
+    const auto [head_end, body_start] = find_header_end(raw);
+    if (head_end == std::string_view::npos) return false;
+    std::string_view head = raw.substr(0, head_end);
+    std::size_t pos = 0;
+    while (pos < head.size()) {
+        const std::size_t line_end = std::min(head.find('\n', pos), head.size());
+        const std::string_view line = trim(head.substr(pos, line_end - pos));
+        pos = line_end + 1;
+        if (iequals_prefix(line, "content-length:")) {
+            const auto length = parse_content_length(line.substr(15));
+            return length && raw.size() - body_start >= *length;
+        }
+    }
+    return false;
+}
+
+std::vector<Url> extract_links(const Url& base, std::string_view html) {
+    std::vector<Url> links;
+    std::size_t pos = 0;
+    while (true) {
+        // find "href" case-insensitively
+        std::size_t at = std::string_view::npos;
+        for (std::size_t i = pos; i + 4 <= html.size(); ++i) {
+            if (iequals_prefix(html.substr(i), "href")) {
+                at = i;
+                break;
+            }
+        }
+        if (at == std::string_view::npos) break;
+        std::size_t i = at + 4;
+        pos = i;
+        while (i < html.size() && std::isspace(static_cast<unsigned char>(html[i]))) ++i;
+        if (i >= html.size() || html[i] != '=') continue;
+        ++i;
+        while (i < html.size() && std::isspace(static_cast<unsigned char>(html[i]))) ++i;
+        if (i >= html.size() || (html[i] != '"' && html[i] != '\'')) continue;
+        const char quote = html[i++];
+        const std::size_t close = html.find(quote, i);
+        if (close == std::string_view::npos) break;
+        pos = close + 1;
+        std::string ref = decode_entities(trim(html.substr(i, close - i)));
+        if (const auto hash = ref.find('#'); hash != std::string::npos) ref.resize(hash);
+        if (ref.empty()) continue;  // "#frag" alone: the page itself
+
+        std::optional<Url> url;
+        if (iequals_prefix(ref, "http://")) {
+            url = parse_url(ref);
+        } else if (ref.rfind("//", 0) == 0) {
+            url = parse_url("http:" + ref);
+        } else if (ref.find(':') != std::string::npos &&
+                   ref.find(':') < std::min(ref.find('/'), ref.find('?'))) {
+            continue;  // another scheme: mailto:, javascript:, https:
+        } else {
+            Url resolved = base;
+            if (ref[0] == '/') {
+                resolved.path = normalize_path(ref);
+            } else if (ref[0] == '?') {
+                resolved.path = base.path.substr(0, base.path.find('?')) + ref;
+            } else {
+                const std::string base_path = base.path.substr(0, base.path.find('?'));
+                const std::string dir = base_path.substr(0, base_path.rfind('/') + 1);
+                resolved.path = normalize_path(dir + ref);
+            }
+            url = resolved;
+        }
+        if (!url || url->host != lower(base.host) || url->port != base.port) continue;
+        if (std::find(links.begin(), links.end(), *url) == links.end()) links.push_back(*url);
+    }
+    return links;
+}
+
+}  // namespace common::http
