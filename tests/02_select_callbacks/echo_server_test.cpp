@@ -1,0 +1,237 @@
+#include "chapters/02_select_callbacks/echo_server.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/echo_load.hpp"
+#include "common/fd.hpp"
+#include "common/net.hpp"
+
+namespace {
+
+using ch02::Style;
+
+// A server on its own thread, stopped and joined by the destructor (or by
+// stop()); its stats and log lines can be read once it has stopped.
+class RunningServer {
+public:
+    explicit RunningServer(ch02::EchoServerOptions options) : options_(std::move(options)) {
+        options_.stats = &stats_;
+        options_.log = [this](std::string_view line) {
+            std::lock_guard lock(mutex_);
+            log_.emplace_back(line);
+        };
+        thread_ = std::thread([this] { ch02::serve_echo(listener_.fd.get(), stop_, options_); });
+    }
+    ~RunningServer() { stop(); }
+    void stop() {
+        if (thread_.joinable()) {
+            stop_.notify();
+            thread_.join();
+        }
+    }
+    [[nodiscard]] std::uint16_t port() const { return listener_.port; }
+    [[nodiscard]] const ch02::EchoStats& stats() const { return stats_; }
+    [[nodiscard]] std::vector<std::string> log() {
+        std::lock_guard lock(mutex_);
+        return log_;
+    }
+
+private:
+    common::Listener listener_ = common::listen_tcp();
+    common::StopSignal stop_;
+    ch02::EchoServerOptions options_;
+    ch02::EchoStats stats_;
+    std::mutex mutex_;
+    std::vector<std::string> log_;
+    std::thread thread_;
+};
+
+ch02::EchoServerOptions with_style(Style style) {
+    ch02::EchoServerOptions options;
+    options.style = style;
+    return options;
+}
+
+// One blocking round trip on a blocking client socket.
+std::string round_trip(int fd, const std::string& message) {
+    EXPECT_EQ(::send(fd, message.data(), message.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(message.size()));
+    std::string echoed(message.size(), '\0');
+    std::size_t got = 0;
+    while (got < message.size()) {
+        const ssize_t n = ::recv(fd, echoed.data() + got, message.size() - got, 0);
+        if (n <= 0) {
+            break;
+        }
+        got += static_cast<std::size_t>(n);
+    }
+    echoed.resize(got);
+    return echoed;
+}
+
+class EchoServer : public testing::TestWithParam<Style> {};
+
+TEST_P(EchoServer, HundredConcurrentClientsGetTheirBytesBackIntact) {
+    RunningServer server(with_style(GetParam()));
+    const common::EchoLoadResult r =
+        common::run_echo_load({.port = server.port(), .connections = 100, .message_size = 4096}, 20);
+    EXPECT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors.front());
+    EXPECT_EQ(r.messages, 100u * 20u);
+    server.stop();
+    EXPECT_EQ(server.stats().accepted, 100u);
+    EXPECT_EQ(server.stats().bytes_echoed, 100u * 20u * 4096u);
+}
+
+TEST_P(EchoServer, ASlowReaderGetsEveryByteBackInOrderAndBackpressureHoldsTheBuffer) {
+    auto options = with_style(GetParam());
+    options.high_water = 32 * 1024;
+    options.low_water = 8 * 1024;
+    std::promise<void> paused;
+    std::once_flag once;
+    options.on_reads_paused = [&] { std::call_once(once, [&] { paused.set_value(); }); };
+    RunningServer server(options);
+
+    common::Fd client = common::connect_blocking("127.0.0.1", server.port());
+    const int small = 64 * 1024;
+    ::setsockopt(client.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    constexpr std::size_t total = 8 * 1024 * 1024;
+    std::string data(total, '\0');
+    for (std::size_t i = 0; i < total; ++i) {
+        data[i] = static_cast<char>((i * 7 + i / 4096) & 0xff);
+    }
+    std::thread writer([&] {
+        std::size_t sent = 0;
+        while (sent < total) {
+            const ssize_t n = ::send(client.get(), data.data() + sent, std::min<std::size_t>(total - sent, 65536), MSG_NOSIGNAL);
+            if (n <= 0) {
+                return;
+            }
+            sent += static_cast<std::size_t>(n);
+        }
+    });
+    // Do not read until the server has had to stop reading from us: then
+    // read slowly, a little at a time.
+    paused.get_future().wait();
+    std::string echoed;
+    echoed.reserve(total);
+    char buffer[1024];
+    while (echoed.size() < total) {
+        const ssize_t n = ::recv(client.get(), buffer, sizeof buffer, 0);
+        if (n <= 0) {
+            break;
+        }
+        echoed.append(buffer, static_cast<std::size_t>(n));
+    }
+    writer.join();
+    ASSERT_EQ(echoed.size(), total);
+    EXPECT_TRUE(echoed == data) << "bytes came back out of order or changed";
+    client.reset();
+    server.stop();
+    EXPECT_GE(server.stats().reads_paused, 1u);
+    // The output buffer stays bounded: the high-water mark plus one read.
+    EXPECT_LE(server.stats().peak_pending_output, 32u * 1024u + 64u * 1024u);
+}
+
+TEST_P(EchoServer, AResetClientDoesNotDisturbTheOthers) {
+    RunningServer server(with_style(GetParam()));
+    common::EchoLoad others({.port = server.port(), .connections = 10, .message_size = 512});
+    EXPECT_EQ(others.run(5).messages, 50u);
+    {
+        // Leave unread echo behind, then reset: the server's next send or
+        // recv on it fails with ECONNRESET.
+        common::Fd victim = common::connect_blocking("127.0.0.1", server.port());
+        EXPECT_EQ(round_trip(victim.get(), "hello"), "hello");
+        const std::string junk(100'000, 'j');
+        ::send(victim.get(), junk.data(), junk.size(), MSG_NOSIGNAL);
+        common::reset_connection(std::move(victim));
+    }
+    const common::EchoLoadResult after = others.run(20);
+    EXPECT_TRUE(after.ok()) << (after.errors.empty() ? "" : after.errors.front());
+    EXPECT_EQ(after.messages, 200u);
+    // And the server still accepts new clients.
+    common::Fd late = common::connect_blocking("127.0.0.1", server.port());
+    EXPECT_EQ(round_trip(late.get(), "still here"), "still here");
+}
+
+TEST_P(EchoServer, AConnectionBeyondMaxFdIsRefusedWithALogLineWhileOthersAreServed) {
+    auto options = with_style(GetParam());
+    // The next descriptors this process opens are the lowest free numbers:
+    // allow the server only a few more than are open now.
+    common::Fd probe(::dup(0));
+    options.max_fd = probe.get() + 6;
+    probe.reset();
+    RunningServer server(options);
+
+    std::vector<common::Fd> served;
+    bool refused = false;
+    for (int attempt = 0; attempt < 20 && !refused; ++attempt) {
+        common::Fd client = common::connect_blocking("127.0.0.1", server.port());
+        if (round_trip(client.get(), "ping") == "ping") {
+            served.push_back(std::move(client));
+        } else {
+            refused = true;  // the server closed it: EOF instead of the echo
+        }
+    }
+    ASSERT_TRUE(refused);
+    ASSERT_FALSE(served.empty());
+    for (const common::Fd& c : served) {
+        EXPECT_EQ(round_trip(c.get(), "still served"), "still served");
+    }
+    served.clear();
+    server.stop();
+    EXPECT_GE(server.stats().refused, 1u);
+    bool logged = false;
+    for (const std::string& line : server.log()) {
+        logged = logged || line.find("refusing connection") != std::string::npos;
+    }
+    EXPECT_TRUE(logged);
+}
+
+TEST_P(EchoServer, NoDescriptorIsLeftOpenAfterAThousandConnections) {
+    common::Listener listener = common::listen_tcp();
+    common::StopSignal stop;
+    ch02::EchoStats stats;
+    auto options = with_style(GetParam());
+    options.stats = &stats;
+    const std::size_t before = common::open_fd_count();
+    std::thread server([&] { ch02::serve_echo(listener.fd.get(), stop, options); });
+    for (int batch = 0; batch < 10; ++batch) {
+        const auto r = common::run_echo_load({.port = listener.port, .connections = 100, .message_size = 32}, 1);
+        EXPECT_TRUE(r.ok());
+    }
+    stop.notify();
+    server.join();
+    EXPECT_EQ(common::open_fd_count(), before);
+    EXPECT_EQ(stats.accepted, 1000u);
+    EXPECT_EQ(stats.closed, 1000u);
+}
+
+TEST_P(EchoServer, StoppingClosesOpenConnectionsAndReturns) {
+    RunningServer server(with_style(GetParam()));
+    std::vector<common::Fd> clients;
+    for (int i = 0; i < 5; ++i) {
+        clients.push_back(common::connect_blocking("127.0.0.1", server.port()));
+        EXPECT_EQ(round_trip(clients.back().get(), "hi"), "hi");
+    }
+    server.stop();  // returns only once serve_echo has returned
+    for (const common::Fd& c : clients) {
+        char byte;
+        EXPECT_EQ(::recv(c.get(), &byte, 1, 0), 0) << "expected EOF";
+    }
+    EXPECT_EQ(server.stats().closed, 5u);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothStyles, EchoServer, testing::Values(Style::callbacks, Style::generators),
+                         [](const testing::TestParamInfo<Style>& param) {
+                             return param.param == Style::callbacks ? "Callbacks" : "Generators";
+                         });
+
+}  // namespace
