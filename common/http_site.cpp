@@ -26,7 +26,8 @@ std::string page_path(std::size_t k) { return k == 0 ? "/" : "/page/" + std::to_
 
 
 // The links of page k, as written in its HTML. Every page is reachable from
-// "/": "/" links to 1 and 2, page k links to k+1 and 2k. The forms vary so a
+// "/": "/" links to 1 and 2, page k links to k+1, k+2, 2k and k/2, so no
+// single misbehaving page cuts the others off. The forms vary so a
 // crawler's URL resolution is exercised.
 std::vector<std::string> page_links(std::size_t k, std::size_t pages, const std::string& self) {
     std::vector<std::string> links;
@@ -51,6 +52,7 @@ std::vector<std::string> page_links(std::size_t k, std::size_t pages, const std:
         links.push_back("http://example.invalid/elsewhere");  // another host
     } else {
         add_page(k + 1, static_cast<int>(k));
+        add_page(k + 2, static_cast<int>(k) + 3);     // so one broken page cuts nothing off
         add_page(2 * k, static_cast<int>(k) + 1);
         add_page(k / 2, static_cast<int>(k) + 2);     // back up the tree
         links.push_back("/");
