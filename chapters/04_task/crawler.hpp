@@ -1,0 +1,43 @@
+// crawler.hpp: chapter 04's web crawler: one Task per page.
+//
+// crawl() fetches every page reachable from `root`, concurrently, on one
+// thread. Each page is a Task running the fetch() coroutine; the crawler
+// waits on each task like on any future and learns its links (or its
+// exception) from the task's result.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/http.hpp"
+
+namespace ch04 {
+
+struct CrawlOptions {
+    std::size_t max_pages = 100'000;  // stop starting fetches after this many
+    std::size_t concurrency = 0;      // fetches at once; 0 = as many as there are URLs
+};
+
+struct PageResult {
+    std::string url;
+    int status = 0;     // 0 when no response was parsed
+    std::string error;  // empty when the page was fetched with status 200
+};
+
+struct CrawlReport {
+    std::vector<PageResult> pages;  // in the order they completed
+    std::size_t errors = 0;
+    double seconds = 0;
+};
+
+using PageCallback = std::function<void(const PageResult&)>;
+
+CrawlReport crawl(const common::http::Url& root, const CrawlOptions& options,
+                  PageCallback on_page = {});
+
+// The limit select() puts on concurrency: each fetch holds one descriptor.
+inline constexpr std::size_t max_concurrency = 900;
+
+}  // namespace ch04
