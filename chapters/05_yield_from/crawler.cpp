@@ -1,0 +1,110 @@
+// crawler.cpp: the crawler of chapter 05.
+#include "chapters/05_yield_from/crawler.hpp"
+
+#include <chrono>
+#include <deque>
+#include <set>
+
+#include "chapters/05_yield_from/io.hpp"
+#include "chapters/05_yield_from/net.hpp"
+
+namespace ch05 {
+namespace {
+
+namespace http = common::http;
+using Clock = std::chrono::steady_clock;
+
+struct Fetched {
+    int status = 0;
+    std::string reason;
+    std::vector<http::Url> links;
+};
+
+// One page: fetch it, then find its links. Compare with chapter 04's fetch:
+// the waiting is all inside the pieces it awaits.
+Coro<Fetched> visit(Io& io, http::Url url) {
+    const http::Response response = co_await fetch(io, url);
+    Fetched fetched{response.status, response.reason, {}};
+    if (response.status == 200) {
+        fetched.links = http::extract_links(url, response.body);
+    }
+    co_return fetched;
+}
+
+class Crawler {
+public:
+    Crawler(const CrawlOptions& options, PageCallback on_page)
+        : options_(options), on_page_(std::move(on_page)) {}
+
+    CrawlReport run(const http::Url& root) {
+        const auto begin = Clock::now();
+        enqueue(root);
+        start_fetches();
+        while (pending_ > 0) {
+            io_.run_once();
+        }
+        report_.seconds = std::chrono::duration<double>(Clock::now() - begin).count();
+        return std::move(report_);
+    }
+
+private:
+    void enqueue(const http::Url& url) {
+        if (seen_.insert(http::to_string(url)).second) {
+            todo_.push_back(url);
+        }
+    }
+
+    void start_fetches() {
+        while (!todo_.empty() && started_ < options_.max_pages &&
+               (options_.concurrency == 0 || pending_ < options_.concurrency) && pending_ < max_concurrency) {
+            const http::Url url = todo_.front();
+            todo_.pop_front();
+            ++started_;
+            ++pending_;
+            io_.spawn(visit(io_, url))->add_done_callback([this, url](Future<Fetched>& task) { on_fetched(url, task); });
+        }
+    }
+
+    void on_fetched(const http::Url& url, Future<Fetched>& task) {
+        PageResult page{http::to_string(url), 0, ""};
+        try {
+            const Fetched& fetched = task.result();
+            page.status = fetched.status;
+            if (fetched.status != 200) {
+                page.error = "HTTP " + std::to_string(fetched.status) + " " + fetched.reason;
+            }
+            for (const http::Url& link : fetched.links) {
+                enqueue(link);
+            }
+        } catch (const std::exception& e) {
+            page.error = e.what();
+        } catch (...) {
+            page.error = "unknown error";
+        }
+        report_.errors += page.error.empty() ? 0 : 1;
+        if (on_page_) {
+            on_page_(page);
+        }
+        report_.pages.push_back(std::move(page));
+        --pending_;
+        start_fetches();
+    }
+
+    CrawlOptions options_;
+    PageCallback on_page_;
+    Io io_;
+    std::set<std::string> seen_;
+    std::deque<http::Url> todo_;
+    std::size_t started_ = 0;
+    std::size_t pending_ = 0;
+    CrawlReport report_;
+};
+
+}  // namespace
+
+CrawlReport crawl(const http::Url& root, const CrawlOptions& options, PageCallback on_page) {
+    Crawler crawler(options, std::move(on_page));
+    return crawler.run(root);
+}
+
+}  // namespace ch05

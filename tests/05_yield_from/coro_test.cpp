@@ -1,0 +1,215 @@
+#include "chapters/05_yield_from/coro.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "chapters/05_yield_from/frame_pool.hpp"
+#include "chapters/05_yield_from/future.hpp"
+#include "chapters/05_yield_from/io.hpp"
+
+namespace {
+
+using ch05::Coro;
+using ch05::Io;
+
+// See tests/06_timers/coro_test.cpp: g++ with AddressSanitizer does not make
+// symmetric transfer a tail call (PITFALLS 5), so there the depth is smaller.
+#if defined(__SANITIZE_ADDRESS__) && !defined(__clang__)
+constexpr int kAwaits = 2'000;
+constexpr int kDepth = 2'000;
+#else
+constexpr int kAwaits = 1'000'000;
+constexpr int kDepth = 250'000;
+#endif
+
+struct Tracked {
+    static inline int alive = 0;
+    Tracked() { ++alive; }
+    Tracked(const Tracked&) { ++alive; }
+    ~Tracked() { --alive; }
+};
+
+TEST(Coro, DoesNotRunUntilAwaited) {
+    bool ran = false;
+    auto body = [](bool* flag) -> Coro<> {
+        *flag = true;
+        co_return;
+    };
+    {
+        Coro<> c = body(&ran);
+        EXPECT_FALSE(ran);
+    }
+    EXPECT_FALSE(ran);
+}
+
+Coro<int> forty() { co_return 40; }
+Coro<int> plus_two() { co_return co_await forty() + 2; }
+
+TEST(Coro, AwaitingASubCoroutineGivesItsValue) {
+    Io io;
+    EXPECT_EQ(ch05::run_until_complete(io, plus_two()), 42);
+}
+
+Coro<> append(std::vector<std::string>* log, std::string what) {
+    log->push_back(what);
+    co_return;
+}
+Coro<> sequence(std::vector<std::string>* log) {
+    co_await append(log, "one");
+    co_await append(log, "two");
+}
+
+TEST(Coro, VoidCoroutinesRunInTheOrderTheyAreAwaited) {
+    Io io;
+    std::vector<std::string> log;
+    ch05::run_until_complete(io, sequence(&log));
+    EXPECT_EQ(log, (std::vector<std::string>{"one", "two"}));
+}
+
+Coro<int> thrower() {
+    throw std::runtime_error("deep down");
+    co_return 0;
+}
+Coro<int> middle() { co_return co_await thrower() + 1; }
+Coro<int> top() { co_return co_await middle() + 1; }
+Coro<int> catcher() {
+    try {
+        co_return co_await top();
+    } catch (const std::runtime_error&) {
+        co_return -1;
+    }
+}
+
+TEST(Coro, AnExceptionTravelsUpThreeLevelsToTheFirstCatcher) {
+    Io io;
+    EXPECT_EQ(ch05::run_until_complete(io, catcher()), -1);
+    EXPECT_THROW(ch05::run_until_complete(io, top()), std::runtime_error);
+}
+
+Coro<> throws_int() {
+    throw 42;
+    co_return;
+}
+Coro<> passes_it_on() { co_await throws_int(); }
+
+TEST(Coro, AnExceptionNotDerivedFromStdExceptionTravelsToo) {
+    Io io;
+    try {
+        ch05::run_until_complete(io, passes_it_on());
+        FAIL();
+    } catch (int value) {
+        EXPECT_EQ(value, 42);
+    }
+}
+
+Coro<int> ready_value(int v) { co_return v; }
+Coro<long> sum_of_ready_values(int n) {
+    long total = 0;
+    for (int i = 0; i < n; ++i) {
+        total += co_await ready_value(i);
+    }
+    co_return total;
+}
+
+TEST(Coro, AMillionAwaitsOfCoroutinesThatCompleteAtOnceDoNotGrowTheStack) {
+    Io io;
+    const long n = kAwaits;
+    EXPECT_EQ(ch05::run_until_complete(io, sum_of_ready_values(kAwaits)), n * (n - 1) / 2);
+}
+
+Coro<int> depth(int n) {
+    if (n == 0) {
+        co_return 0;
+    }
+    co_return 1 + co_await depth(n - 1);
+}
+
+TEST(Coro, ARecursionAQuarterMillionDeepDoesNotGrowTheStack) {
+    Io io;
+    EXPECT_EQ(ch05::run_until_complete(io, depth(kDepth)), kDepth);
+}
+
+Coro<int> holds(Tracked t) {
+    const Tracked local;
+    (void)t;
+    co_return 1;
+}
+
+TEST(Coro, FramesAndTheirLocalsAreDestroyedExactlyOnce) {
+    Tracked::alive = 0;
+    {
+        Io io;
+        for (int i = 0; i < 100; ++i) {
+            EXPECT_EQ(ch05::run_until_complete(io, holds(Tracked{})), 1);
+        }
+    }
+    EXPECT_EQ(Tracked::alive, 0);
+}
+
+TEST(Coro, HeapFramesBehaveTheSame) {
+    auto heap_value = []() -> ch05::HeapCoro<int> { co_return 7; };
+    auto awaits_it = [](ch05::HeapCoro<int> inner) -> Coro<int> { co_return co_await std::move(inner) * 6; };
+    Io io;
+    EXPECT_EQ(ch05::run_until_complete(io, awaits_it(heap_value())), 42);
+}
+
+TEST(FramePool, RecyclesABlockOfTheSameSizeClass) {
+    ch05::FramePool pool;
+    void* a = pool.allocate(200);
+    pool.deallocate(a, 200);
+    void* b = pool.allocate(230);  // same 64-byte class: (192, 256]
+    EXPECT_EQ(a, b);
+    pool.deallocate(b, 230);
+}
+
+Coro<int> waits_for(std::shared_ptr<ch05::Future<int>> future) { co_return co_await *future + 1; }
+
+TEST(AwaitFuture, APendingFutureResumesTheCoroutineWhenItCompletes) {
+    Io io;
+    auto future = std::make_shared<ch05::Future<int>>();
+    auto task = io.spawn(waits_for(future));
+    EXPECT_FALSE(task->done());
+    future->set_result(41);  // resumes the coroutine inline
+    ASSERT_TRUE(task->done());
+    EXPECT_EQ(task->result(), 42);
+}
+
+TEST(AwaitFuture, ADoneFutureDoesNotSuspend) {
+    Io io;
+    auto future = std::make_shared<ch05::Future<int>>();
+    future->set_result(1);
+    auto task = io.spawn(waits_for(future));
+    ASSERT_TRUE(task->done());
+    EXPECT_EQ(task->result(), 2);
+}
+
+TEST(AwaitFuture, ItsExceptionIsThrownAtTheAwait) {
+    Io io;
+    auto future = std::make_shared<ch05::Future<int>>();
+    auto task = io.spawn(waits_for(future));
+    future->set_exception(std::make_exception_ptr(std::runtime_error("reset")));
+    EXPECT_THROW((void)task->result(), std::runtime_error);
+}
+
+Coro<> holds_until(std::shared_ptr<ch05::Future<int>> future, Tracked keep) {
+    (void)keep;
+    co_await *future;
+}
+
+TEST(Io, DestroyingItDestroysTheFramesOfUnfinishedTasks) {
+    Tracked::alive = 0;
+    {
+        Io io;
+        auto never = std::make_shared<ch05::Future<int>>();
+        io.spawn(holds_until(never, Tracked{}));
+        EXPECT_EQ(Tracked::alive, 1);
+        EXPECT_EQ(io.pending_tasks(), 1u);
+    }
+    EXPECT_EQ(Tracked::alive, 0);
+}
+
+}  // namespace
