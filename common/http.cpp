@@ -98,9 +98,12 @@ std::optional<Url> parse_url(std::string_view text) {
     }
     if (authority.empty() || authority.find_first_of("@ \t") != std::string_view::npos) return std::nullopt;
     url.host = lower(authority);
-    std::string p(path);
-    if (p.empty() || p[0] == '?') p.insert(0, "/");
-    url.path = normalize_path(p);
+    // An empty path, or one that starts with the query, is "/".
+    std::string full_path(path.size() + 1, '/');
+    const bool add_slash = path.empty() || path[0] == '?';
+    full_path.replace(add_slash ? 1 : 0, path.size(), path);
+    full_path.resize(path.size() + (add_slash ? 1 : 0));
+    url.path = normalize_path(full_path);
     return url;
 }
 

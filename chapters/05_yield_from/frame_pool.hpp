@@ -11,7 +11,6 @@
 // than the biggest class go straight to operator new.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <new>
 
@@ -22,16 +21,6 @@ public:
     static constexpr std::size_t granularity = 64;
     static constexpr std::size_t classes = 32;  // frames up to 2 KiB are recycled
 
-    ~FramePool() {
-        for (Block*& head : free_) {
-            while (head != nullptr) {
-                Block* next = head->next;
-                ::operator delete(head);
-                head = next;
-            }
-        }
-    }
-
     void* allocate(std::size_t size) {
         const std::size_t index = class_of(size);
         if (index >= classes) {
@@ -41,7 +30,7 @@ public:
             free_[index] = block->next;
             return block;
         }
-        return ::operator new((index + 1) * granularity);
+        return allocate_new(index);
     }
 
     void deallocate(void* pointer, std::size_t size) noexcept {
@@ -55,18 +44,43 @@ public:
         free_[index] = block;
     }
 
-    static FramePool& local() {
-        thread_local FramePool pool;
-        return pool;
+    // Gives every free block back to the system.
+    void release_all() noexcept {
+        for (Block*& head : free_) {
+            while (head != nullptr) {
+                Block* next = head->next;
+                ::operator delete(head);
+                head = next;
+            }
+        }
     }
+
+    // This thread's pool. It is a constant-initialised thread_local with a
+    // trivial destructor, so using it costs no guard check (a frame
+    // allocation is a hot path). Its blocks go back to the system at thread
+    // exit through a second thread_local, set up on the slow path only.
+    static FramePool& local() { return thread_pool_; }
 
 private:
     struct Block {
         Block* next;
     };
+    struct ReleaseAtThreadExit {
+        ~ReleaseAtThreadExit() { thread_pool_.release_all(); }
+    };
+
     static std::size_t class_of(std::size_t size) { return (size + granularity - 1) / granularity - 1; }
 
-    std::array<Block*, classes> free_{};
+    [[gnu::noinline]] void* allocate_new(std::size_t index) {
+        thread_local ReleaseAtThreadExit release;  // constructed once per thread, here
+        (void)release;
+        return ::operator new((index + 1) * granularity);
+    }
+
+    Block* free_[classes] = {};
+    static thread_local FramePool thread_pool_;
 };
+
+inline thread_local FramePool FramePool::thread_pool_;
 
 }  // namespace ch05

@@ -62,18 +62,23 @@ void EventLoop::run_once() {
         if (events_.empty()) {
             clock_->advance_to(time() + *timeout);
         }
-    } else {
-        // 2. Wait for I/O.
+    } else if (watched_ > 0 || timeout != Duration::zero()) {
+        // 2. Wait for I/O. (With nothing to watch and callbacks ready there
+        // is nothing to ask the kernel: skipping the call makes a sleep(0)
+        // round trip a few nanoseconds instead of a system call.)
         selector_->wait(timeout, events_);
     }
     for (const IoEvent& event : events_) {
         dispatch(event);
     }
     events_.clear();
-    // 3. Timers that are due join the ready queue, earliest first.
-    const TimePoint now = time();
-    while (std::shared_ptr<HandleState> due = timers_.pop_due(now)) {
-        ready_.push({nullptr, std::move(due)});
+    // 3. Timers that are due join the ready queue, earliest first. (Reading
+    // the clock costs a system call's worth of time: only with timers.)
+    if (timers_.size() > 0) {
+        const TimePoint now = time();
+        while (std::shared_ptr<HandleState> due = timers_.pop_due(now)) {
+            ready_.push({nullptr, std::move(due)});
+        }
     }
     // 4. Run what is ready now; 5. release finished tasks.
     run_ready();

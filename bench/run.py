@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""Runs the benchmarks and turns their JSON into tables, charts and README sections.
+
+    python3 bench/run.py --build build-bench [--quick] [--only echo,timers]
+
+For each workload it runs <build>/bench/bench_<workload> with Google Benchmark's
+JSON output (bench/results/<workload>.json; with --quick, bench/results/quick/), prints one table per workload
+(rows: contenders; columns: the figure, its ratio to the best and to the floor or
+baseline), and writes bench/results/<workload>.md and <workload>.svg, plus
+machine.md. It checks the targets of the echo, switch-cost and allocation
+workloads and rewrites the marked results sections of bench/README.md and of
+the root README.md. Standard library only. Exit status 1 if a binary crashed.
+"""
+import argparse
+import datetime
+import html
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+WORKLOADS = ["switch_cost", "echo", "timers", "crawl", "readiness"]
+
+
+# ---------------------------------------------------------------- running
+
+def run_workload(build: Path, name: str, quick: bool) -> list:
+    binary = build / "bench" / f"bench_{name}"
+    if not binary.exists():
+        print(f"{name}: {binary} was not built", file=sys.stderr)
+        raise SystemExit(1)
+    out = RESULTS / f"{name}.json"
+    args = [str(binary), f"--benchmark_out={out}", "--benchmark_out_format=json"]
+    if quick:
+        args += ["--benchmark_min_time=0.01"]
+        if name == "echo":  # the quick form keeps to one size per contender group
+            args += ["--benchmark_filter=K:(1|100)/S:64"]
+    else:
+        args += ["--benchmark_min_time=0.3", "--benchmark_repetitions=3",
+                 "--benchmark_report_aggregates_only=true"]
+    print(f"== running {name}{' (quick)' if quick else ''}", flush=True)
+    completed = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if completed.returncode != 0:
+        print(completed.stderr[-2000:], file=sys.stderr)
+        print(f"{name}: the benchmark binary failed (exit {completed.returncode})", file=sys.stderr)
+        raise SystemExit(1)
+    data = json.loads(out.read_text())
+    return data.get("benchmarks", [])
+
+
+def medians(entries: list) -> dict:
+    """name -> entry, using the median aggregate when there are repetitions."""
+    by_name = {}
+    for e in entries:
+        if e.get("run_type") == "aggregate" and e.get("aggregate_name") != "median":
+            continue
+        name = e.get("run_name") or e["name"]
+        by_name[name] = e
+    return by_name
+
+
+# ---------------------------------------------------------------- formatting
+
+def fmt(value: float, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    if value >= 1e6:
+        return f"{value / 1e6:.2f} M"
+    if value >= 1e4:
+        return f"{value / 1e3:.1f} k"
+    if value >= 100:
+        return f"{value:.0f}"
+    return f"{value:.{digits}g}"
+
+
+def table(headers: list, rows: list) -> str:
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h))
+              for i, h in enumerate(headers)]
+    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
+    out = [line(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    out += [line(r) for r in rows]
+    return "\n".join(out)
+
+
+def svg_bars(title: str, groups: list, unit: str) -> str:
+    """groups: [(group title, [(label, value or None, text)])] -> horizontal bar chart."""
+    bar_h, gap, label_w, chart_w, pad = 18, 6, 250, 420, 10
+    values = [v for _, rows in groups for _, v, _ in rows if v]
+    top = max(values) if values else 1.0
+    y = 40
+    parts = []
+    for group_title, rows in groups:
+        if group_title:
+            parts.append(f'<text x="{pad}" y="{y + 12}" font-weight="bold">{html.escape(group_title)}</text>')
+            y += 22
+        for label, value, text in rows:
+            parts.append(f'<text x="{pad}" y="{y + 13}">{html.escape(label)}</text>')
+            if value:
+                w = max(1.0, chart_w * value / top)
+                parts.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="#4a7ebb"/>')
+                parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 13}">{html.escape(text)}</text>')
+            else:
+                parts.append(f'<text x="{label_w}" y="{y + 13}" fill="#a33">{html.escape(text)}</text>')
+            y += bar_h + gap
+        y += 8
+    height = y + pad
+    width = label_w + chart_w + 160
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'font-family="sans-serif" font-size="12">\n'
+            f'<rect width="100%" height="100%" fill="white"/>\n'
+            f'<text x="{pad}" y="22" font-size="15" font-weight="bold">{html.escape(title)} ({html.escape(unit)})</text>\n'
+            + "\n".join(parts) + "\n</svg>\n")
+
+
+# ---------------------------------------------------------------- workloads
+
+def counter(entry: dict, key: str):
+    return entry.get(key) if entry and not entry.get("error_occurred") else None
+
+
+def switch_cost(entries: list):
+    m = medians(entries)
+    rows, chart = [], []
+    base = counter(m.get("baseline_function_call"), "ns/switch")
+    values = {}
+    for name, e in m.items():
+        v = counter(e, "ns/switch")
+        values[name] = v
+        rows.append([name, f"{v:.2f}" if v else e.get("error_message", "error"),
+                     f"{v / base:.1f}x" if v and base else ""])
+        chart.append((name, v, f"{v:.2f} ns" if v else "error"))
+    md = table(["contender", "ns per switch", "vs function call"], rows)
+    return md, svg_bars("Switch cost: one suspend/resume", [("", chart)], "ns, lower is better"), values
+
+
+ECHO_RE = re.compile(r"echo_round_trips/(\w+)/K:(\d+)/S:(\d+)")
+
+
+def echo(entries: list):
+    m = medians(entries)
+    configs = {}
+    for name, e in m.items():
+        match = ECHO_RE.match(name)
+        if not match:
+            continue
+        who, k, s = match.group(1), int(match.group(2)), int(match.group(3))
+        configs.setdefault((k, s), {})[who] = e
+    sections, groups, values = [], [], {}
+    for (k, s) in sorted(configs):
+        contenders = configs[(k, s)]
+        rates = {w: counter(e, "msgs/s") for w, e in contenders.items()}
+        best = max((r for r in rates.values() if r), default=None)
+        floor = rates.get("floor_epoll")
+        rows, chart = [], []
+        for who, e in sorted(contenders.items(), key=lambda kv: -(rates[kv[0]] or 0)):
+            r = rates[who]
+            allocs = counter(e, "allocs/msg")
+            values[(who, k, s)] = (r, allocs)
+            if r:
+                rows.append([who, fmt(r), f"{r / best:.2f}", f"{r / floor:.2f}" if floor else "",
+                             f"{allocs:.3f}" if allocs is not None else ""])
+                chart.append((who, r, fmt(r)))
+            else:
+                msg = e.get("error_message", "failed")
+                rows.append([who, msg, "", "", ""])
+                chart.append((who, None, msg))
+        size = "64 B" if s == 64 else f"{s // 1024} KiB"
+        sections.append(f"**K = {k} connections, S = {size}**\n\n" +
+                        table(["server", "messages/s", "vs best", "vs floor", "allocs/msg"], rows))
+        groups.append((f"K = {k}, S = {size}", chart))
+    return "\n\n".join(sections), svg_bars("Echo ping-pong", groups, "messages/s, higher is better"), values
+
+
+def simple_rate_table(entries: list, key: str, unit: str, title: str, best_is_low: bool, group_of=None):
+    m = medians(entries)
+    rows, chart = [], []
+    vals = {n: counter(e, key) for n, e in m.items()}
+    groups = {}
+    for name in m:
+        groups.setdefault(group_of(name) if group_of else "", []).append(name)
+    sections, svg_groups = [], []
+    for group, names in groups.items():
+        present = [vals[n] for n in names if vals[n]]
+        best = (min(present) if best_is_low else max(present)) if present else None
+        rows, chart = [], []
+        for n in names:
+            v = vals[n]
+            if v:
+                ratio = (v / best) if best_is_low else (best / v)
+                rows.append([n, fmt(v), f"{ratio:.2f}x"])
+                chart.append((n, v, fmt(v)))
+            else:
+                msg = m[n].get("error_message", "error")
+                rows.append([n, msg, ""])
+                chart.append((n, None, msg))
+        header = f"**{group}**\n\n" if group else ""
+        sections.append(header + table(["contender", unit, "vs best"], rows))
+        svg_groups.append((group, chart))
+    lower = "lower" if best_is_low else "higher"
+    return "\n\n".join(sections), svg_bars(title, svg_groups, f"{unit}, {lower} is better"), vals
+
+
+def timers(entries: list):
+    return simple_rate_table(entries, "ns/timer", "ns per timer", "Timers", True,
+                             group_of=lambda n: "schedule and fire 100,000" if "fire" in n else "schedule then cancel")
+
+
+def crawl(entries: list):
+    return simple_rate_table(entries, "pages/s", "pages/s", "Crawl a 200-page site", False)
+
+
+def readiness(entries: list):
+    m = medians(entries)
+    for e in m.values():
+        if not e.get("error_occurred"):
+            e["ns/wait"] = e["real_time"] if e.get("time_unit") == "ns" else None
+    return simple_rate_table(list(m.values()), "ns/wait", "ns per wait",
+                             "Find one ready fd", True,
+                             group_of=lambda n: "N = " + n.split("N:")[-1] + " idle descriptors")
+
+
+# ---------------------------------------------------------------- machine, targets, READMEs
+
+def command_output(args: list) -> str:
+    try:
+        return subprocess.run(args, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "n/a"
+
+
+def machine() -> str:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gxx = command_output(["g++", "--version"]).splitlines()
+    uv = command_output(["pkg-config", "--modversion", "libuv"]) or "not found"
+    asio = command_output(["dpkg-query", "-W", "-f=${Version}", "libasio-dev"]) or "not found"
+    return "\n".join([
+        f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- CPU: {cpu}, {os.cpu_count()} cores available",
+        f"- kernel: {platform.release()}",
+        f"- compiler: {gxx[0] if gxx else 'n/a'} (meson buildtype=release)",
+        f"- libuv {uv}, standalone Asio {asio}",
+    ])
+
+
+def targets(echo_values: dict, switch_values: dict) -> str:
+    lines = []
+
+    def line(what, value, ok, detail):
+        lines.append(f"- {what}: {value}: **{'met' if ok else 'missed'}**{(' (' + detail + ')') if detail else ''}")
+
+    ch06 = echo_values.get(("ch06_loop", 100, 64), (None, None))
+    floor = echo_values.get(("floor_epoll", 100, 64), (None, None))[0]
+    uv = echo_values.get(("libuv", 100, 64), (None, None))[0]
+    asio = echo_values.get(("asio", 100, 64), (None, None))[0]
+    if ch06[0] and floor:
+        ratio = ch06[0] / floor
+        line("chapter 06 echo at K=100, S=64 B, vs the bare epoll floor (target >= 0.85)", f"{ratio:.2f}",
+             ratio >= 0.85, "" if ratio >= 0.85 else f"short by {0.85 - ratio:.2f}")
+    for peer_name, peer in (("libuv", uv), ("Asio", asio)):
+        if ch06[0] and peer:
+            line(f"chapter 06 beats {peer_name} at K=100, S=64 B", f"{ch06[0] / peer:.2f}x {peer_name}",
+                 ch06[0] > peer, "")
+        elif ch06[0]:
+            lines.append(f"- chapter 06 vs {peer_name}: not measured ({peer_name} not built)")
+    if ch06[1] is not None:
+        line("chapter 06 heap allocations per message (target 0)", f"{ch06[1]:.4f}", ch06[1] < 0.001, "")
+    co_await = switch_values.get("ch05_co_await_ready_coroutine/frame_pool")
+    if co_await:
+        line("chapter 05 co_await of a ready coroutine (target < 5 ns)", f"{co_await:.1f} ns", co_await < 5,
+             "" if co_await < 5 else f"over by {co_await - 5:.1f} ns")
+    sleep0 = switch_values.get("ch06_sleep_zero_round_trip")
+    if sleep0:
+        line("chapter 06 sleep(0) round trip (target < 50 ns)", f"{sleep0:.1f} ns", sleep0 < 50,
+             "" if sleep0 < 50 else f"over by {sleep0 - 50:.1f} ns")
+    return "\n".join(lines)
+
+
+def replace_section(path: Path, begin: str, end: str, body: str) -> None:
+    if not path.exists():
+        return
+    text = path.read_text()
+    if begin not in text or end not in text:
+        return
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(head + begin + "\n" + body.strip() + "\n" + end + tail)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", default="build-bench", type=Path)
+    parser.add_argument("--quick", action="store_true", help="small and fast (CI)")
+    parser.add_argument("--only", default="", help="comma-separated workloads")
+    args = parser.parse_args()
+    build = args.build if args.build.is_absolute() else ROOT / args.build
+    global RESULTS
+    if args.quick:
+        RESULTS = RESULTS / "quick"  # never overwrite the results of a full run
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    only = [w for w in args.only.split(",") if w] or WORKLOADS
+
+    peers_note = []
+    log = (build / "meson-logs" / "meson-log.txt")
+    if log.exists():
+        text = log.read_text(errors="replace")
+        if 'Run-time dependency libuv found: NO' in text:
+            peers_note.append("libuv not found: its rows are skipped (apt-get install libuv1-dev)")
+        if re.search(r'standalone Asio with co_await.*compiles: NO', text):
+            peers_note.append("standalone Asio with co_await not available: its rows are skipped "
+                              "(apt-get install libasio-dev; needs g++)")
+    for note in peers_note:
+        print(note)
+
+    analysers = {"switch_cost": switch_cost, "echo": echo, "timers": timers, "crawl": crawl,
+                 "readiness": readiness}
+    titles = {"switch_cost": "Switch cost", "echo": "Echo ping-pong", "timers": "Timers",
+              "crawl": "Crawl", "readiness": "Readiness scaling"}
+    sections, values = [], {}
+    for name in only:
+        entries = run_workload(build, name, args.quick)
+        md, svg, vals = analysers[name](entries)
+        values[name] = vals
+        (RESULTS / f"{name}.md").write_text(f"## {titles[name]}\n\n{md}\n")
+        (RESULTS / f"{name}.svg").write_text(svg)
+        print(f"\n## {titles[name]}\n\n{md}\n", flush=True)
+        sections.append(f"### {titles[name]}\n\n![{titles[name]}](results/{name}.svg)\n\n{md}")
+
+    machine_md = machine()
+    (RESULTS / "machine.md").write_text(machine_md + "\n")
+    target_md = targets(values.get("echo", {}), values.get("switch_cost", {}))
+    print("## Machine\n\n" + machine_md + "\n\n## Targets\n\n" + target_md)
+    if args.quick:
+        print("\n(--quick: figures from tiny runs; the README sections are left as they are)")
+        return 0
+    notes = ("\n\n" + "\n".join(f"- {n}" for n in peers_note)) if peers_note else ""
+    replace_section(ROOT / "bench" / "README.md", "<!-- results:begin -->", "<!-- results:end -->",
+                    f"Measured by `./run bench` on:\n\n{machine_md}{notes}\n\n#### Targets\n\n{target_md}\n\n"
+                    + "\n\n".join(sections))
+    echo_md = (RESULTS / "echo.md").read_text() if (RESULTS / "echo.md").exists() else ""
+    k100 = ""
+    match = re.search(r"\*\*K = 100 connections, S = 64 B\*\*\n\n(.*?)(\n\n|\Z)", echo_md, re.S)
+    if match:
+        k100 = "Echo ping-pong, 100 connections, 64-byte messages:\n\n" + match.group(1) + "\n\n"
+    replace_section(ROOT / "README.md", "<!-- perf:begin -->", "<!-- perf:end -->",
+                    k100 + f"Targets:\n\n{target_md}\n\nMachine:\n\n{machine_md}\n\n"
+                    "All tables and charts: [bench/README.md](bench/README.md).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
