@@ -5,13 +5,17 @@
 // every byte), in this process, on the benchmark's thread. Each server runs
 // on its own thread. So the server's loop is the only thing that differs.
 //
-// Counters: msgs/s (round trips per second, all connections together) and
-// allocs/msg (operator new calls on the server's thread per message).
+// Counters: msgs/s (round trips per second, all connections together),
+// server_ns/msg (CPU time of the server's thread per message: the loop's own
+// cost, which the throughput hides when client and server share two cores),
+// and allocs/msg (operator new calls on the server's thread per message).
 #include <benchmark/benchmark.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <pthread.h>
+#include <time.h>
 #include <string>
 #include <thread>
 
@@ -44,6 +48,12 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 namespace {
 
 using ServeFunction = void (*)(int, const common::StopSignal&);
+
+double thread_cpu_ns(clockid_t clock) {
+    timespec ts{};
+    ::clock_gettime(clock, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
 
 void ch02_callbacks(int fd, const common::StopSignal& stop) {
     ch02::EchoServerOptions options;
@@ -88,6 +98,9 @@ void echo_round_trips(benchmark::State& state, ServeFunction serve) {
             // Enough round trips per iteration that the iteration is not one message.
             const std::size_t rounds = std::max<std::size_t>(1, 2000 / connections);
             std::uint64_t messages = 0;
+            clockid_t server_clock{};
+            pthread_getcpuclockid(server.native_handle(), &server_clock);
+            const double cpu_before = thread_cpu_ns(server_clock);
             const std::uint64_t allocations_before = g_server_allocations.load();
             for (auto _ : state) {
                 const common::EchoLoadResult r = load.run(rounds);
@@ -98,6 +111,8 @@ void echo_round_trips(benchmark::State& state, ServeFunction serve) {
                 messages += r.messages;
             }
             const std::uint64_t allocations = g_server_allocations.load() - allocations_before;
+            const double server_cpu = thread_cpu_ns(server_clock) - cpu_before;
+            state.counters["server_ns/msg"] = messages == 0 ? 0.0 : server_cpu / static_cast<double>(messages);
             state.counters["msgs/s"] = benchmark::Counter(static_cast<double>(messages), benchmark::Counter::kIsRate);
             state.counters["allocs/msg"] =
                 messages == 0 ? 0.0 : static_cast<double>(allocations) / static_cast<double>(messages);
