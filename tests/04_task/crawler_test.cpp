@@ -8,6 +8,7 @@
 
 #include "common/http_site.hpp"
 #include "common/net.hpp"
+#include "tests/support/testing_support.hpp"
 
 namespace {
 
@@ -15,16 +16,8 @@ using namespace std::chrono_literals;
 using common::Misbehaviour;
 using common::TestSite;
 namespace http = common::http;
-
-http::Url root_of(const TestSite& site) { return *http::parse_url(site.root_url()); }
-
-std::set<std::string> fetched_paths(const ch04::CrawlReport& report) {
-    std::set<std::string> paths;
-    for (const ch04::PageResult& page : report.pages) {
-        paths.insert(http::parse_url(page.url)->path);
-    }
-    return paths;
-}
+using testing_support::fetched_paths;
+using testing_support::root_of;
 
 ch04::CrawlReport run(const http::Url& root, const ch04::CrawlOptions& options = {}) {
     return ch04::crawl(root, options);

@@ -10,45 +10,12 @@
 #include "common/echo_load.hpp"
 #include "common/fd.hpp"
 #include "common/net.hpp"
+#include "tests/support/testing_support.hpp"
 
 namespace {
 
-class RunningServer {
-public:
-    RunningServer() {
-        thread_ = std::thread([this] { ch05::serve_echo(listener_.fd.get(), stop_, {.stats = &stats_}); });
-    }
-    ~RunningServer() { stop(); }
-    void stop() {
-        if (thread_.joinable()) {
-            stop_.notify();
-            thread_.join();
-        }
-    }
-    [[nodiscard]] std::uint16_t port() const { return listener_.port; }
-    [[nodiscard]] const ch05::EchoStats& stats() const { return stats_; }
-
-private:
-    common::Listener listener_ = common::listen_tcp();
-    common::StopSignal stop_;
-    ch05::EchoStats stats_;
-    std::thread thread_;
-};
-
-std::string round_trip(int fd, const std::string& message) {
-    EXPECT_EQ(::send(fd, message.data(), message.size(), MSG_NOSIGNAL), static_cast<ssize_t>(message.size()));
-    std::string echoed(message.size(), '\0');
-    std::size_t got = 0;
-    while (got < message.size()) {
-        const ssize_t n = ::recv(fd, echoed.data() + got, message.size() - got, 0);
-        if (n <= 0) {
-            break;
-        }
-        got += static_cast<std::size_t>(n);
-    }
-    echoed.resize(got);
-    return echoed;
-}
+using testing_support::round_trip;
+using RunningServer = testing_support::RunningServer<ch05::EchoServerOptions, ch05::EchoStats, ch05::serve_echo>;
 
 TEST(ComposedEchoServer, HundredConcurrentClientsGetTheirBytesBackIntact) {
     RunningServer server;

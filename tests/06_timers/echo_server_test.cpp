@@ -15,65 +15,19 @@
 #include "common/error.hpp"
 #include "common/fd.hpp"
 #include "common/net.hpp"
+#include "tests/support/testing_support.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using ch06::SelectorKind;
-
-class RunningServer {
-public:
-    explicit RunningServer(ch06::EchoServerOptions options = {}) : options_(std::move(options)) {
-        options_.stats = &stats_;
-        options_.log = [this](std::string_view line) {
-            std::lock_guard lock(mutex_);
-            log_.emplace_back(line);
-        };
-        thread_ = std::thread([this] { ch06::serve_echo(listener_.fd.get(), stop_, options_); });
-    }
-    ~RunningServer() { stop(); }
-    void stop() {
-        if (thread_.joinable()) {
-            stop_.notify();
-            thread_.join();
-        }
-    }
-    [[nodiscard]] std::uint16_t port() const { return listener_.port; }
-    [[nodiscard]] const ch06::EchoStats& stats() const { return stats_; }
-    [[nodiscard]] std::vector<std::string> log() {
-        std::lock_guard lock(mutex_);
-        return log_;
-    }
-
-private:
-    common::Listener listener_ = common::listen_tcp();
-    common::StopSignal stop_;
-    ch06::EchoServerOptions options_;
-    ch06::EchoStats stats_;
-    std::mutex mutex_;
-    std::vector<std::string> log_;
-    std::thread thread_;
-};
+using testing_support::round_trip;
+using RunningServer = testing_support::RunningServer<ch06::EchoServerOptions, ch06::EchoStats, ch06::serve_echo>;
 
 ch06::EchoServerOptions on(SelectorKind kind) {
     ch06::EchoServerOptions options;
     options.selector = kind;
     return options;
-}
-
-std::string round_trip(int fd, const std::string& message) {
-    EXPECT_EQ(::send(fd, message.data(), message.size(), MSG_NOSIGNAL), static_cast<ssize_t>(message.size()));
-    std::string echoed(message.size(), '\0');
-    std::size_t got = 0;
-    while (got < message.size()) {
-        const ssize_t n = ::recv(fd, echoed.data() + got, message.size() - got, 0);
-        if (n <= 0) {
-            break;
-        }
-        got += static_cast<std::size_t>(n);
-    }
-    echoed.resize(got);
-    return echoed;
 }
 
 class EchoServer : public testing::TestWithParam<SelectorKind> {};
@@ -211,11 +165,7 @@ TEST(EpollEchoServer, OutOfDescriptorsItPausesAcceptAndKeepsServingTheOthers) {
     EXPECT_EQ(echoed, hello);
     server.stop();
     EXPECT_GE(server.stats().accept_pauses, 1u);
-    bool logged = false;
-    for (const std::string& line : server.log()) {
-        logged = logged || line.find("pausing accept") != std::string::npos;
-    }
-    EXPECT_TRUE(logged);
+    EXPECT_TRUE(server.logged("pausing accept"));
 }
 
 TEST(EpollEchoServer, AcceptFailingWithEmfilePausesWithoutSpinningAndServesTheOthers) {
