@@ -114,6 +114,8 @@ public:
         BasicCoro get_return_object() { return BasicCoro{Handle::from_promise(*this)}; }
     };
     using Handle = std::coroutine_handle<promise_type>;
+    using value_type = T;
+    using frames_type = Frames;
 
     BasicCoro() = default;
     BasicCoro(BasicCoro&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}

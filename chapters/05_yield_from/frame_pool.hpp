@@ -9,7 +9,13 @@
 // One pool per thread (frames are created and destroyed on the loop's
 // thread); blocks go back to the system when the thread ends. Frames larger
 // than the biggest class go straight to operator new.
+//
+// A recycled block is invisible to AddressSanitizer (it never returns to
+// malloc), so under ASan a block is poisoned while it sits in a free list:
+// a use of a destroyed frame is still reported, as with heap frames.
 #pragma once
+
+#include <sanitizer/asan_interface.h>  // the macros below are no-ops without ASan
 
 #include <cstddef>
 #include <new>
@@ -27,6 +33,7 @@ public:
             return ::operator new(size);
         }
         if (Block* block = free_[index]) {
+            unpoison(block, index);
             free_[index] = block->next;
             return block;
         }
@@ -42,12 +49,15 @@ public:
         Block* block = static_cast<Block*>(pointer);
         block->next = free_[index];
         free_[index] = block;
+        poison(block, index);
     }
 
     // Gives every free block back to the system.
     void release_all() noexcept {
         for (Block*& head : free_) {
+            const std::size_t index = static_cast<std::size_t>(&head - free_);
             while (head != nullptr) {
+                unpoison(head, index);
                 Block* next = head->next;
                 ::operator delete(head);
                 head = next;
@@ -70,6 +80,12 @@ private:
     };
 
     static std::size_t class_of(std::size_t size) { return (size + granularity - 1) / granularity - 1; }
+    static void poison(Block* block, std::size_t index) noexcept {
+        ASAN_POISON_MEMORY_REGION(block, (index + 1) * granularity);
+    }
+    static void unpoison(Block* block, std::size_t index) noexcept {
+        ASAN_UNPOISON_MEMORY_REGION(block, (index + 1) * granularity);
+    }
 
     [[gnu::noinline]] void* allocate_new(std::size_t index) {
         thread_local ReleaseAtThreadExit release;  // constructed once per thread, here

@@ -5,6 +5,12 @@
 // Future an __iter__/__await__ so that `yield from future` works. An
 // exception nobody retrieved is still reported, as in chapter 04.
 //
+// A waiting coroutine is not a std::function in the callback list: it is a
+// node (WaitNode) in an intrusive list, and the node is the co_await's
+// awaiter, which lives in the waiting coroutine's frame. So waiting allocates
+// nothing, and a frame destroyed while it waits unlinks itself: completing
+// the future later resumes nobody (PITFALLS 3).
+//
 // Callbacks still run inline, inside set_result(), and so does the resumption
 // of an awaiting coroutine; chapter 06 changes that.
 #pragma once
@@ -21,8 +27,89 @@
 
 namespace ch05 {
 
-// The untyped part: state and callbacks. The fetch coroutines yield
-// FutureBase pointers, so one coroutine can wait on futures of any type.
+// A coroutine waiting for a future: a node in a ring of nodes around a
+// sentinel. Linked, it points at its neighbours; alone, at itself. Its
+// destructor unlinks it, wherever the ring's sentinel is.
+class WaitNode {
+public:
+    WaitNode() = default;
+    WaitNode(const WaitNode&) = delete;  // neighbours point at this address
+    WaitNode& operator=(const WaitNode&) = delete;
+    ~WaitNode() { unlink(); }
+
+    [[nodiscard]] bool linked() const noexcept { return next_ != this; }
+
+    void unlink() noexcept {
+        previous_->next_ = next_;
+        next_->previous_ = previous_;
+        previous_ = next_ = this;
+    }
+
+    void insert_before(WaitNode& position) noexcept {
+        previous_ = position.previous_;
+        next_ = &position;
+        previous_->next_ = this;
+        position.previous_ = this;
+    }
+
+    std::coroutine_handle<> coroutine;  // who to resume
+
+private:
+    friend class WaitList;
+    WaitNode* previous_ = this;
+    WaitNode* next_ = this;
+};
+
+// The waiting coroutines of one future, in the order they started waiting.
+class WaitList {
+public:
+    WaitList() = default;
+    WaitList(const WaitList&) = delete;
+    WaitList& operator=(const WaitList&) = delete;
+    // Nodes still linked (a future destroyed while awaited) are cut loose,
+    // so their destructors do not write into this dead sentinel.
+    ~WaitList() {
+        while (sentinel_.linked()) {
+            sentinel_.next_->unlink();
+        }
+    }
+
+    void push_back(WaitNode& node) noexcept { node.insert_before(sentinel_); }
+
+    // Moves every node of `other` here (this list must be empty).
+    void take_all_from(WaitList& other) noexcept {
+        if (!other.sentinel_.linked()) {
+            return;
+        }
+        insert_ring_after_sentinel(other);
+    }
+
+    // Unlinks and resumes the first node until none is left. Re-reading the
+    // head each time matters: a resumed coroutine may destroy another
+    // waiting frame, whose node then leaves this list by itself.
+    void resume_all() {
+        while (sentinel_.linked()) {
+            WaitNode* first = sentinel_.next_;
+            first->unlink();
+            first->coroutine.resume();
+        }
+    }
+
+private:
+    void insert_ring_after_sentinel(WaitList& other) noexcept {
+        WaitNode* first = other.sentinel_.next_;
+        WaitNode* last = other.sentinel_.previous_;
+        other.sentinel_.previous_ = other.sentinel_.next_ = &other.sentinel_;
+        sentinel_.next_ = first;
+        sentinel_.previous_ = last;
+        first->previous_ = &sentinel_;
+        last->next_ = &sentinel_;
+    }
+
+    WaitNode sentinel_;
+};
+
+// The untyped part: state, callbacks and waiting coroutines.
 class FutureBase {
 public:
     FutureBase() = default;
@@ -41,6 +128,9 @@ public:
         callbacks_.push_back(std::move(callback));
     }
 
+    // Called by an awaiter's await_suspend: resume `node.coroutine` on completion.
+    void wait(WaitNode& node) noexcept { waiting_.push_back(node); }
+
 protected:
     enum class State { pending, value, exception };
 
@@ -50,22 +140,28 @@ protected:
         }
     }
 
-    // Marks the future done and runs the callbacks, inline, in order. The
-    // list is moved out first: a callback may add callbacks or drop the last
-    // reference to another future without disturbing this loop.
+    // Marks the future done, runs the callbacks, then resumes the waiting
+    // coroutines, inline, each in the order it was added. Both lists are
+    // moved out first: a callback or a resumed coroutine may add callbacks,
+    // or drop the last reference to this very future, without disturbing
+    // these loops, which touch only locals from here on.
     void complete(State state) {
         state_ = state;
+        WaitList waiting;
+        waiting.take_all_from(waiting_);
         std::vector<std::function<void()>> callbacks = std::move(callbacks_);
         callbacks_.clear();
         for (auto& callback : callbacks) {
             callback();
         }
+        waiting.resume_all();
     }
 
     State state_ = State::pending;
 
 private:
     std::vector<std::function<void()>> callbacks_;
+    WaitList waiting_;
 };
 
 // The result of a future that only says "it happened" (a socket is writable).
@@ -135,19 +231,24 @@ public:
         return std::get<T>(outcome_);
     }
 
-    // `co_await future`: ready at once if done; otherwise resumed (inline)
-    // by set_result / set_exception.
-    auto operator co_await() noexcept {
-        struct Awaiter {
-            Future& future;
-            bool await_ready() const noexcept { return future.done(); }
-            void await_suspend(std::coroutine_handle<> awaiting) {
-                future.on_done([awaiting] { awaiting.resume(); });
-            }
-            const T& await_resume() const { return future.result(); }
-        };
-        return Awaiter{*this};
-    }
+    // `co_await future` (the future outlives the wait: the caller keeps it).
+    // Ready at once if done; otherwise resumed, inline, by set_result or
+    // set_exception. The node is unlinked if the frame is destroyed first.
+    class Awaiter {
+    public:
+        explicit Awaiter(Future& future) : future_(future) {}
+        bool await_ready() const noexcept { return future_.done(); }
+        void await_suspend(std::coroutine_handle<> awaiting) noexcept {
+            node_.coroutine = awaiting;
+            future_.wait(node_);
+        }
+        const T& await_resume() const { return future_.result(); }
+
+    private:
+        Future& future_;
+        WaitNode node_;
+    };
+    Awaiter operator co_await() noexcept { return Awaiter{*this}; }
 
     // Marks the exception as seen without rethrowing it.
     [[nodiscard]] std::exception_ptr exception() const {

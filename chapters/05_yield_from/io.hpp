@@ -60,22 +60,39 @@ public:
         }
     }
 
-    // `co_await io.readable(fd)` / `co_await io.writable(fd)`.
-    struct ReadyAwaiter {
-        Io& io;
-        int fd;
-        unsigned events;
+    // `co_await io.readable(fd)` / `co_await io.writable(fd)`: a one-shot
+    // registration. Like a future's waiter, it lives in the waiting frame,
+    // and a frame destroyed while registered unregisters (PITFALLS 3): the
+    // selector never calls back into a dead frame.
+    class ReadyAwaiter {
+    public:
+        ReadyAwaiter(Io& io, int fd, unsigned events) : io_(io), fd_(fd), events_(events) {}
+        ReadyAwaiter(const ReadyAwaiter&) = delete;  // the callback points at this awaiter
+        ReadyAwaiter& operator=(const ReadyAwaiter&) = delete;
+        ~ReadyAwaiter() {
+            if (registered_) {
+                io_.selector_.unregister(fd_);
+            }
+        }
+
         bool await_ready() const noexcept { return false; }
+        // May throw std::out_of_range (fd >= FD_SETSIZE): then the exception
+        // is thrown from the co_await, in the coroutine.
         void await_suspend(std::coroutine_handle<> awaiting) {
-            Io& self = io;
-            // May throw std::out_of_range (fd >= FD_SETSIZE): the exception
-            // is thrown from the co_await, in the coroutine.
-            self.selector_.register_fd(fd, events, [&self, awaiting](int ready_fd, unsigned) {
-                self.selector_.unregister(ready_fd);
+            io_.selector_.register_fd(fd_, events_, [this, awaiting](int, unsigned) {
+                io_.selector_.unregister(fd_);
+                registered_ = false;  // before resuming: the resumed frame destroys this awaiter
                 awaiting.resume();
             });
+            registered_ = true;
         }
         void await_resume() const noexcept {}
+
+    private:
+        Io& io_;
+        int fd_;
+        unsigned events_;
+        bool registered_ = false;
     };
     ReadyAwaiter readable(int fd) { return {*this, fd, ch02::event_read}; }
     ReadyAwaiter writable(int fd) { return {*this, fd, ch02::event_write}; }
@@ -95,11 +112,9 @@ public:
         release_finished();
     }
 
-    void finished(TaskBase* task) { finished_.push_back(task); }
-    [[nodiscard]] std::size_t pending_tasks() const { return tasks_.size() - finished_.size(); }
-    [[nodiscard]] ch02::Selector& selector() { return selector_; }
-
-private:
+    // Drops the registry's reference to every finished task. Never call it
+    // from inside a task: a finished task is still on the stack in its own
+    // final suspend (run_once and run_until_complete call it from outside).
     void release_finished() {
         for (TaskBase* task : finished_) {
             tasks_.erase(task);
@@ -107,6 +122,11 @@ private:
         finished_.clear();
     }
 
+    void finished(TaskBase* task) { finished_.push_back(task); }
+    [[nodiscard]] std::size_t pending_tasks() const { return tasks_.size() - finished_.size(); }
+    [[nodiscard]] ch02::Selector& selector() { return selector_; }
+
+private:
     ch02::Selector selector_;
     std::unordered_map<TaskBase*, std::shared_ptr<TaskBase>> tasks_;
     std::vector<TaskBase*> finished_;
@@ -133,6 +153,7 @@ T run_until_complete(Io& io, Coro<T> coroutine) {
     while (!task->done()) {
         io.run_once();
     }
+    io.release_finished();  // a task that finished inside spawn() is released here
     if constexpr (std::is_void_v<T>) {
         task->result();
     } else {

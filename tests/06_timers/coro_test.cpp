@@ -11,51 +11,6 @@ namespace {
 
 using ch06::Coro;
 
-// Symmetric transfer keeps the stack flat only if the compiler turns
-// `return handle;` in await_suspend into a tail call. clang does, with and
-// without sanitizers; g++ does at -O2, but not when AddressSanitizer
-// instruments the frames (PITFALLS 5): there each transfer nests, and a
-// million of them overflow the stack. Under g++ with ASan these tests use a
-// depth that fits; every other build runs the full depth.
-#if defined(__SANITIZE_ADDRESS__) && !defined(__clang__)
-constexpr int kAwaits = 2'000;
-constexpr int kDepth = 2'000;
-#else
-constexpr int kAwaits = 1'000'000;
-constexpr int kDepth = 250'000;
-#endif
-
-Coro<int> ready_value(int v) { co_return v; }
-
-Coro<long> sum_of_ready_values(int n) {
-    long total = 0;
-    for (int i = 0; i < n; ++i) {
-        total += co_await ready_value(i);
-    }
-    co_return total;
-}
-
-TEST(Coro, AMillionAwaitsOfCoroutinesThatCompleteAtOnceFinish) {
-    ch06::EventLoop loop;
-    const long n = kAwaits;
-    EXPECT_EQ(ch06::run_until_complete(loop, sum_of_ready_values(kAwaits)), n * (n - 1) / 2);
-}
-
-Coro<int> depth(int n) {
-    if (n == 0) {
-        co_return 0;
-    }
-    co_return 1 + co_await depth(n - 1);
-}
-
-TEST(Coro, ARecursionAQuarterMillionDeepDoesNotGrowTheStack) {
-    // Each level is a coroutine frame on the heap; with symmetric transfer
-    // neither the descent nor the return of 250,000 levels uses the stack
-    // (an 8 MiB stack overflows well before that if each resume nests).
-    ch06::EventLoop loop;
-    EXPECT_EQ(ch06::run_until_complete(loop, depth(kDepth)), kDepth);
-}
-
 Coro<int> thrower() {
     throw std::runtime_error("deep down");
     co_return 0;
