@@ -27,8 +27,10 @@ commands:
   (none)   run a demo: crawl the embedded test site sequentially, then concurrently
   crawl    crawl URL (http://127.0.0.1:PORT/...) or, with no URL, the embedded site
            --max-pages N     fetch at most N pages (default 100000)
-           --concurrency K   at most K fetches at once (default 0: no bound; select()
-                             caps it at 900 descriptors)
+           --concurrency K   at most K fetches at once; 0: no bound (default: no bound on
+                             the embedded site, 20 for a URL: python3 -m http.server
+                             resets connections beyond its listen backlog of 5)
+                             select() caps K at 900 descriptors
            --delay-ms D      the embedded site waits D ms before each response (default 0)
            --pages N         pages of the embedded site (default 100)
            --sequential      blocking sockets, one page at a time: the baseline
@@ -54,7 +56,8 @@ int crawl(const common::Args& args) {
     ch03::CrawlOptions options;
     options.max_pages = static_cast<std::size_t>(args.int_or("max-pages", 100'000, 1, 10'000'000));
     options.concurrency = static_cast<std::size_t>(
-        args.int_or("concurrency", 0, 0, static_cast<std::int64_t>(ch03::max_concurrency)));
+        args.int_or("concurrency", args.positionals().empty() ? 0 : http::kUrlCrawlConcurrency, 0,
+                    static_cast<std::int64_t>(ch03::max_concurrency)));
     const auto delay = std::chrono::milliseconds(args.int_or("delay-ms", 0, 0, 60'000));
     const auto pages = static_cast<std::size_t>(args.int_or("pages", 100, 1, 100'000));
     common::ignore_sigpipe();
@@ -113,7 +116,9 @@ int main(int argc, char** argv) {
         const std::vector<std::string> rest(args.begin() + 1, args.end());
         if (command == "crawl") {
             return crawl(common::Args::parse(
-                rest, {{"max-pages"}, {"concurrency"}, {"delay-ms"}, {"pages"}, {"sequential", false}}, 1));
+                rest,
+                {{"max-pages"}, {"concurrency"}, {"delay-ms"}, {"pages"}, {"sequential", false}},
+                1));
         }
         throw common::UsageError("unknown command '" + command + "'");
     });

@@ -32,8 +32,10 @@ commands:
   (none)        run a demo: crawl the embedded test site, then serve 50 echo clients
   crawl         crawl URL (http://127.0.0.1:PORT/...) or, with no URL, the embedded site
                 --max-pages N     fetch at most N pages (default 100000)
-                --concurrency K   at most K fetches at once (default 0: no bound; select()
-                                  caps it at 900 descriptors)
+                --concurrency K   at most K fetches at once; 0: no bound (default: no bound on
+                                  the embedded site, 20 for a URL: python3 -m http.server
+                                  resets connections beyond its listen backlog of 5)
+                                  select() caps K at 900 descriptors
                 --delay-ms D      the embedded site waits D ms before each response
                 --pages N         pages of the embedded site (default 100)
                 prints one line per URL, then "fetched N pages (E errors) in T s";
@@ -60,7 +62,8 @@ int crawl(const common::Args& args) {
     ch04::CrawlOptions options;
     options.max_pages = static_cast<std::size_t>(args.int_or("max-pages", 100'000, 1, 10'000'000));
     options.concurrency = static_cast<std::size_t>(
-        args.int_or("concurrency", 0, 0, static_cast<std::int64_t>(ch04::max_concurrency)));
+        args.int_or("concurrency", args.positionals().empty() ? 0 : http::kUrlCrawlConcurrency, 0,
+                    static_cast<std::int64_t>(ch04::max_concurrency)));
     const auto delay = std::chrono::milliseconds(args.int_or("delay-ms", 0, 0, 60'000));
     const auto pages = static_cast<std::size_t>(args.int_or("pages", 100, 1, 100'000));
     common::ignore_sigpipe();
@@ -101,7 +104,8 @@ int demo() {
     {
         const common::TestSite site({.pages = 60, .delay = std::chrono::milliseconds(20)});
         std::cout << "== crawl: one Task per page (60 pages, 20 ms delay per response)\n";
-        const ch04::CrawlReport report = ch04::crawl(*http::parse_url(site.root_url()), {}, print_page);
+        const ch04::CrawlReport report =
+            ch04::crawl(*http::parse_url(site.root_url()), {}, print_page);
         print_summary(report);
         std::cout << "The site held up to " << site.stats().max_open_connections
                   << " connections at once.\n\n";
@@ -111,8 +115,8 @@ int demo() {
     common::StopSignal stop;
     ch04::EchoStats stats;
     std::thread server([&] { ch04::serve_echo(listener.fd.get(), stop, {.stats = &stats}); });
-    const common::EchoLoadResult r =
-        common::run_echo_load({.port = listener.port, .connections = 50, .message_size = 1000}, 200);
+    const common::EchoLoadResult r = common::run_echo_load(
+        {.port = listener.port, .connections = 50, .message_size = 1000}, 200);
     stop.notify();
     server.join();
     std::cout << "50 clients x 200 round trips: " << r.messages << " messages echoed intact, "
@@ -133,7 +137,8 @@ int main(int argc, char** argv) {
         const std::string command = args.front();
         const std::vector<std::string> rest(args.begin() + 1, args.end());
         if (command == "crawl") {
-            return crawl(common::Args::parse(rest, {{"max-pages"}, {"concurrency"}, {"delay-ms"}, {"pages"}}, 1));
+            return crawl(common::Args::parse(
+                rest, {{"max-pages"}, {"concurrency"}, {"delay-ms"}, {"pages"}}, 1));
         }
         if (command == "echo-server") {
             return echo_server(common::Args::parse(rest, {{"host"}, {"port"}}));

@@ -1,8 +1,11 @@
 // main.cpp: the 06_timers executable.
 //
-//   06_timers                 a demo: concurrent sleeps on a timeline, a crawl with timeouts, an echo round
-//   06_timers crawl [URL] [--max-pages N] [--concurrency K] [--delay-ms D] [--timeout-ms T]
-//   06_timers echo-server [--host H] [--port N] [--idle-timeout S] [--selector epoll|select]
+//   06_timers
+//       a demo: concurrent sleeps on a timeline, a crawl with timeouts, an echo round
+//   06_timers crawl [URL] [--max-pages N] [--concurrency K] [--delay-ms D]
+//                   [--timeout-ms T]
+//   06_timers echo-server [--host H] [--port N] [--idle-timeout S]
+//                         [--selector epoll|select]
 #include <chrono>
 #include <iomanip>
 #include <iostream>
@@ -33,7 +36,9 @@ commands:
   (none)        run a demo: three tasks sleeping at once, a crawl with a timeout, an echo round
   crawl         crawl URL (http://127.0.0.1:PORT/...) or, with no URL, the embedded site
                 --max-pages N     fetch at most N pages (default 100000)
-                --concurrency K   at most K fetches at once (default 0: no bound)
+                --concurrency K   at most K fetches at once; 0: no bound (default: no bound on
+                                  the embedded site, 20 for a URL: python3 -m http.server
+                                  resets connections beyond its listen backlog of 5)
                 --delay-ms D      the embedded site waits D ms before each response
                 --pages N         pages of the embedded site (default 100)
                 --timeout-ms T    abandon a fetch after T ms and count it as an error
@@ -62,7 +67,8 @@ void print_summary(const ch06::CrawlReport& report) {
 int crawl(const common::Args& args) {
     ch06::CrawlOptions options;
     options.max_pages = static_cast<std::size_t>(args.int_or("max-pages", 100'000, 1, 10'000'000));
-    options.concurrency = static_cast<std::size_t>(args.int_or("concurrency", 0, 0, 100'000));
+    options.concurrency = static_cast<std::size_t>(args.int_or(
+        "concurrency", args.positionals().empty() ? 0 : http::kUrlCrawlConcurrency, 0, 100'000));
     if (args.has("timeout-ms")) {
         options.timeout = std::chrono::milliseconds(args.int_or("timeout-ms", 0, 1, 3'600'000));
     }
@@ -107,9 +113,13 @@ int echo_server(const common::Args& args) {
     return 0;
 }
 
-ch06::Coro<> sleeper(ch06::EventLoop* loop, std::string name, std::chrono::milliseconds delay, ch06::TimePoint start) {
-    const auto elapsed = [&] { return std::chrono::duration_cast<std::chrono::milliseconds>(loop->time() - start).count(); };
-    std::cout << "  t=" << std::setw(3) << elapsed() << " ms  " << name << " goes to sleep for " << delay.count() << " ms\n";
+ch06::Coro<> sleeper(ch06::EventLoop* loop, std::string name, std::chrono::milliseconds delay,
+                     ch06::TimePoint start) {
+    const auto elapsed = [&] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(loop->time() - start).count();
+    };
+    std::cout << "  t=" << std::setw(3) << elapsed() << " ms  " << name << " goes to sleep for "
+              << delay.count() << " ms\n";
     co_await loop->sleep(delay);
     std::cout << "  t=" << std::setw(3) << elapsed() << " ms  " << name << " wakes up\n";
 }
@@ -131,19 +141,23 @@ int demo() {
         ch06::EventLoop loop;
         const auto begin = std::chrono::steady_clock::now();
         ch06::run_until_complete(loop, sleepers(&loop));
-        const auto total = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - begin);
-        std::cout << "  total: " << total.count() << " ms: the longest sleep, not the sum (600 ms)\n\n";
+        const auto total = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - begin);
+        std::cout << "  total: " << total.count()
+                  << " ms: the longest sleep, not the sum (600 ms)\n\n";
     }
     {
         std::cout << "== crawl with --timeout-ms 100 a site that answers after 300 ms\n";
         const common::TestSite site({.pages = 30, .delay = 300ms});
         ch06::CrawlOptions options;
         options.timeout = 100ms;
-        const ch06::CrawlReport report = ch06::crawl(*http::parse_url(site.root_url()), options, print_page);
+        const ch06::CrawlReport report =
+            ch06::crawl(*http::parse_url(site.root_url()), options, print_page);
         print_summary(report);
         std::cout << "\n";
     }
-    std::cout << "== echo: 1000 connections on epoll (chapter 02's select() stops at 1024 descriptors)\n";
+    std::cout
+        << "== echo: 1000 connections on epoll (chapter 02's select() stops at 1024 descriptors)\n";
     common::raise_fd_limit();
     const common::Listener listener = common::listen_tcp();
     common::StopSignal stop;
@@ -153,8 +167,9 @@ int demo() {
         common::run_echo_load({.port = listener.port, .connections = 1000, .message_size = 64}, 20);
     stop.notify();
     server.join();
-    std::cout << "  " << r.messages << " messages echoed intact over 1000 connections, " << r.errors.size()
-              << " errors, " << static_cast<std::uint64_t>(static_cast<double>(r.messages) / r.seconds)
+    std::cout << "  " << r.messages << " messages echoed intact over 1000 connections, "
+              << r.errors.size() << " errors, "
+              << static_cast<std::uint64_t>(static_cast<double>(r.messages) / r.seconds)
               << " messages/s\n\nLook at: the timeline (each task wakes at its own deadline), the\n"
                  "total time, and a thousand connections on one thread.\n";
     return r.ok() ? 0 : 1;
@@ -171,10 +186,12 @@ int main(int argc, char** argv) {
         const std::vector<std::string> rest(args.begin() + 1, args.end());
         if (command == "crawl") {
             return crawl(common::Args::parse(
-                rest, {{"max-pages"}, {"concurrency"}, {"delay-ms"}, {"pages"}, {"timeout-ms"}}, 1));
+                rest, {{"max-pages"}, {"concurrency"}, {"delay-ms"}, {"pages"}, {"timeout-ms"}},
+                1));
         }
         if (command == "echo-server") {
-            return echo_server(common::Args::parse(rest, {{"host"}, {"port"}, {"idle-timeout"}, {"selector"}}));
+            return echo_server(
+                common::Args::parse(rest, {{"host"}, {"port"}, {"idle-timeout"}, {"selector"}}));
         }
         throw common::UsageError("unknown command '" + command + "'");
     });
