@@ -148,6 +148,7 @@ TEST(EpollEchoServer, OutOfDescriptorsItPausesAcceptAndKeepsServingTheOthers) {
     common::Fd waiting = common::connect_blocking("127.0.0.1", server.port());
     const std::string hello = "after the pause";
     ASSERT_EQ(::send(waiting.get(), hello.data(), hello.size(), MSG_NOSIGNAL), static_cast<ssize_t>(hello.size()));
+    server.wait_for_log("pausing accept");  // the accept has failed: only now give descriptors back
 
     // While accept is paused, the connection it already has is served.
     EXPECT_EQ(round_trip(existing.get(), "during"), "during");

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <set>
@@ -50,8 +52,11 @@ public:
     explicit RunningServer(Options options = {}) : options_(std::move(options)) {
         options_.stats = &stats_;
         options_.log = [this](std::string_view line) {
-            std::lock_guard lock(mutex_);
-            log_.emplace_back(line);
+            {
+                std::lock_guard lock(mutex_);
+                log_.emplace_back(line);
+            }
+            logged_.notify_all();
         };
         thread_ = std::thread([this] { Serve(listener_.fd.get(), stop_, options_); });
     }
@@ -67,22 +72,35 @@ public:
     }
     [[nodiscard]] std::uint16_t port() const { return listener_.port; }
     [[nodiscard]] const Stats& stats() const { return stats_; }
-    [[nodiscard]] bool logged(std::string_view fragment) {
+    [[nodiscard]] bool logged(std::string_view fragment) { return log_count(fragment) > 0; }
+    // How many log lines contain `fragment`.
+    [[nodiscard]] std::size_t log_count(std::string_view fragment) {
         std::lock_guard lock(mutex_);
-        for (const std::string& line : log_) {
-            if (line.find(fragment) != std::string::npos) {
-                return true;
-            }
-        }
-        return false;
+        return count_locked(fragment);
+    }
+    // Blocks until the server has logged a line containing `fragment`: an
+    // event to wait on instead of a sleep. (A server that never logs it
+    // hangs the test until meson's timeout fails it.)
+    void wait_for_log(std::string_view fragment) {
+        std::unique_lock lock(mutex_);
+        logged_.wait(lock, [&] { return count_locked(fragment) > 0; });
     }
 
 private:
+    std::size_t count_locked(std::string_view fragment) const {
+        std::size_t n = 0;
+        for (const std::string& line : log_) {
+            n += line.find(fragment) != std::string::npos ? 1 : 0;
+        }
+        return n;
+    }
+
     common::Listener listener_ = common::listen_tcp();
     common::StopSignal stop_;
     Options options_;
     Stats stats_;
     std::mutex mutex_;
+    std::condition_variable logged_;
     std::vector<std::string> log_;
     std::thread thread_;
 };
