@@ -321,6 +321,47 @@ TEST_P(EchoServer, PrintsItsAddressEchoesAndStopsOnSigterm) {
     EXPECT_EQ(last_line(server.out()), "stopped");
 }
 
+// Starts `argv`, reads "listening on 127.0.0.1:PORT" and returns PORT (0 if the line is not that).
+std::uint16_t listening_port(Child& server) {
+    const std::string first = server.read_line();
+    std::smatch m;
+    if (!std::regex_match(first, m, std::regex(R"(listening on 127\.0\.0\.1:(\d+))"))) {
+        ADD_FAILURE() << "first line: '" << first << "'";
+        return 0;
+    }
+    return static_cast<std::uint16_t>(std::stoi(m[1].str()));
+}
+
+TEST(EchoServerSignals, SigintStopsItAsCleanlyAsSigterm) {
+    Child server({executable("02_select_callbacks"), "echo-server"});
+    const std::uint16_t port = listening_port(server);
+    ASSERT_NE(port, 0);
+    server.signal(SIGINT);
+    EXPECT_EQ(server.wait(), 0) << server.err();
+    EXPECT_EQ(last_line(server.out()), "stopped");
+}
+
+TEST(EchoClient, ChecksEveryByteAgainstAServerAndExitsZero) {
+    Child server({executable("06_timers"), "echo-server"});
+    const std::uint16_t port = listening_port(server);
+    ASSERT_NE(port, 0);
+    const Result r =
+        run({executable("02_select_callbacks"), "echo-client", "--port", std::to_string(port),
+             "--connections", "20", "--messages", "5", "--size", "1000"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("100 messages (100000 bytes) echoed intact", 0), 0u) << r.out;
+    server.signal(SIGTERM);
+    EXPECT_EQ(server.wait(), 0) << server.err();
+}
+
+TEST(EchoClient, ARefusedPortExitsOne) {
+    const RefusingPort refusing;
+    const Result r = run({executable("02_select_callbacks"), "echo-client", "--port",
+                          std::to_string(refusing.port)});
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.err.find("Connection refused"), std::string::npos) << r.err;
+}
+
 TEST(EchoServerFlags, ABadStyleIsABadArgument) {
     const Result r = run({executable("02_select_callbacks"), "echo-server", "--style", "threads"});
     EXPECT_EQ(r.code, 2);
