@@ -13,6 +13,13 @@ namespace common {
 class StopSignal {
 public:
     StopSignal();  // throws std::system_error if eventfd() fails
+    // Ends a notify_on_termination_signals() registration of this signal, if
+    // it is the current one: a signal that arrives later must not reach a
+    // destroyed object.
+    ~StopSignal();
+    // Not movable either: a registration refers to this object by address.
+    StopSignal(const StopSignal&) = delete;
+    StopSignal& operator=(const StopSignal&) = delete;
 
     // Makes fd() readable. Safe from any thread and from a signal handler.
     void notify() const noexcept;
@@ -25,8 +32,10 @@ private:
     Fd fd_;
 };
 
-// Installs SIGINT and SIGTERM handlers that call stop.notify(). `stop` must
-// outlive the process's interest in those signals (in practice: live in main).
+// Installs SIGINT and SIGTERM handlers that call stop.notify(). The
+// registration lasts as long as `stop`: its destructor puts back the handlers
+// that were there before. Registering another StopSignal moves the
+// registration to it (the handlers to put back stay the original ones).
 void notify_on_termination_signals(const StopSignal& stop);
 
 }  // namespace common

@@ -1,9 +1,10 @@
 // echo_callbacks.cpp: the echo server as callbacks on a Selector.
 //
-// Three callbacks do all the work: on_accept (listener readable), and
-// on_ready for a connection (readable: read and echo; writable: flush what is
-// left). Each connection's state lives in a Connection object owned by the
-// server's table; the callbacks find it by descriptor.
+// Three callbacks do all the work: the stop signal's (readable: stop),
+// on_accept (listener readable), and on_ready for a connection (readable:
+// read and echo; writable: flush what is left; after the client's EOF, close
+// once nothing is left). Each connection's state lives in a Connection object
+// owned by the server's table; the callbacks find it by descriptor.
 #include <sys/socket.h>
 
 #include <cstring>
@@ -46,7 +47,8 @@ private:
         common::Fd fd;
         std::vector<char> output;  // bytes received but not yet sent back
         std::size_t sent = 0;      // output[0, sent) is already sent
-        bool reading = true;       // false while backpressure holds reads
+        bool reading = true;       // false while backpressure holds reads, and after EOF
+        bool peer_done = false;    // the client sent EOF: echo what is left, then close
         [[nodiscard]] std::size_t pending() const { return output.size() - sent; }
     };
 
@@ -100,15 +102,23 @@ private:
         if ((events & event_read) != 0 && c.reading && !read(c)) {
             return close(fd);
         }
+        if (c.peer_done && c.pending() == 0) {
+            return close(fd);  // a half-closed client has all of its echo
+        }
         update_interest(c);
     }
 
     // Reads what is there and sends it straight back. False: close it.
     bool read(Connection& c) {
-        char buffer[64 * 1024];
+        char buffer[read_size];
         const ssize_t n = ::recv(c.fd.get(), buffer, sizeof buffer, 0);
         if (n == 0) {
-            return false;  // EOF: the client is done
+            // EOF means the client will send nothing more, not that it
+            // stopped reading (shutdown(SHUT_WR)): what is still in `output`
+            // is owed to it. Stop reading for good, close once it is sent.
+            c.peer_done = true;
+            c.reading = false;
+            return true;
         }
         if (n < 0) {
             // EAGAIN: select() said readable but another reader won; EINTR:
@@ -155,7 +165,9 @@ private:
 
     // Write interest only while output is pending (otherwise select() would
     // report the socket writable on every call); read interest unless the
-    // client's unsent output is over the high-water mark.
+    // client's unsent output is over the high-water mark, or it sent EOF.
+    // Never both off: with nothing pending, reading resumes (low_water >= 0)
+    // or, after EOF, on_ready has closed the connection already.
     void update_interest(Connection& c) {
         if (c.reading && c.pending() > options_.high_water) {
             c.reading = false;
@@ -163,7 +175,7 @@ private:
             if (options_.on_reads_paused) {
                 options_.on_reads_paused();
             }
-        } else if (!c.reading && c.pending() < options_.low_water) {
+        } else if (!c.reading && !c.peer_done && c.pending() <= options_.low_water) {
             c.reading = true;
         }
         const unsigned wanted = (c.reading ? event_read : 0u) | (c.pending() > 0 ? event_write : 0u);

@@ -100,12 +100,14 @@ private:
     }
 
     IoTask echo_connection(common::Fd fd) {
-        std::vector<char> buffer(64 * 1024);
+        std::vector<char> buffer(read_size);
+        std::uint64_t received = 0;  // the difference is the unsent output
+        std::uint64_t returned = 0;  // this connection holds
         for (;;) {
             co_yield Wait{fd.get(), event_read};
             const ssize_t n = ::recv(fd.get(), buffer.data(), buffer.size(), 0);
             if (n == 0) {
-                co_return;  // EOF
+                co_return;  // EOF: everything read before it is sent back already
             }
             if (n < 0) {
                 if (common::would_block(errno) || errno == EINTR) {
@@ -114,21 +116,29 @@ private:
                 co_return;  // ECONNRESET and friends
             }
             // Send it all back before reading more: while the client does not
-            // read, we do not either. That is backpressure, for free.
+            // read, we do not either. That is backpressure, for free, and
+            // why this style needs no water marks.
             std::size_t sent = 0;
             const auto size = static_cast<std::size_t>(n);
-            stats_.peak_pending_output = std::max(stats_.peak_pending_output, size);
+            received += size;
+            stats_.peak_pending_output =
+                std::max(stats_.peak_pending_output, static_cast<std::size_t>(received - returned));
+            bool paused = false;
             while (sent < size) {
                 const ssize_t m = ::send(fd.get(), buffer.data() + sent, size - sent, MSG_NOSIGNAL);
                 if (m > 0) {
                     sent += static_cast<std::size_t>(m);
+                    returned += static_cast<std::uint64_t>(m);
                     stats_.bytes_echoed += static_cast<std::uint64_t>(m);
                 } else if (m < 0 && errno == EINTR) {
                     continue;
                 } else if (m < 0 && common::would_block(errno)) {
-                    ++stats_.reads_paused;
-                    if (options_.on_reads_paused) {
-                        options_.on_reads_paused();
+                    if (!paused) {  // reading stops once per chunk, however many waits follow
+                        paused = true;
+                        ++stats_.reads_paused;
+                        if (options_.on_reads_paused) {
+                            options_.on_reads_paused();
+                        }
                     }
                     co_yield Wait{fd.get(), event_write};
                 } else {

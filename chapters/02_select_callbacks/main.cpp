@@ -3,9 +3,12 @@
 //   02_select_callbacks                      a demo that ends by itself
 //   02_select_callbacks echo-server [...]    serve until SIGINT/SIGTERM
 //   02_select_callbacks echo-client [...]    talk to a server and check every byte
+#include <cstdint>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "chapters/02_select_callbacks/echo_server.hpp"
@@ -35,12 +38,24 @@ ch02::Style parse_style(const std::string& name) {
     return name == "generators" ? ch02::Style::generators : ch02::Style::callbacks;
 }
 
+// Messages per second, or nothing for a run too short for the clock to see
+// (converting the infinite quotient to an integer is undefined behaviour).
+std::optional<std::uint64_t> messages_per_second(const common::EchoLoadResult& r) {
+    if (r.seconds <= 0) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint64_t>(static_cast<double>(r.messages) / r.seconds);
+}
+
 int echo_server(const common::Args& args) {
     const std::string host = args.string_or("host", "127.0.0.1");
     const auto port = static_cast<std::uint16_t>(args.int_or("port", 0, 0, 65535));
     ch02::EchoServerOptions options;
     options.style = parse_style(args.choice_or("style", "callbacks", {"callbacks", "generators"}));
     common::ignore_sigpipe();
+    // The default soft limit (often 1024) would make accept fail with EMFILE
+    // before a descriptor reaches FD_SETSIZE, hiding the server's own limit.
+    common::raise_fd_limit();
     common::StopSignal stop;
     common::notify_on_termination_signals(stop);
     const common::Listener listener = common::listen_tcp(host, port);
@@ -64,9 +79,8 @@ int echo_client(const common::Args& args) {
     const common::EchoLoadResult r = common::run_echo_load(options, messages);
     std::cout << r.messages << " messages (" << r.bytes_echoed << " bytes) echoed intact over "
               << r.connections << " connections in " << r.seconds << " s";
-    if (r.seconds > 0) {
-        std::cout << " (" << static_cast<std::uint64_t>(static_cast<double>(r.messages) / r.seconds)
-                  << " messages/s)";
+    if (const auto per_second = messages_per_second(r)) {
+        std::cout << " (" << *per_second << " messages/s)";
     }
     std::cout << "\n";
     for (const std::string& e : r.errors) {
@@ -75,24 +89,48 @@ int echo_client(const common::Args& args) {
     return r.ok() ? 0 : 1;
 }
 
+// serve_echo on a thread of its own, stopped and joined however the scope
+// is left: a client-side exception would otherwise destroy a joinable
+// std::thread (std::terminate) with the server never told to stop.
+class ServerThread {
+public:
+    ServerThread(int listen_fd, ch02::EchoServerOptions options)
+        : options_(std::move(options)),
+          thread_([this, listen_fd] { ch02::serve_echo(listen_fd, stop_, options_); }) {}
+    ServerThread(const ServerThread&) = delete;
+    ServerThread& operator=(const ServerThread&) = delete;
+    ~ServerThread() { stop(); }
+
+    void stop() {
+        if (thread_.joinable()) {
+            stop_.notify();
+            thread_.join();
+        }
+    }
+
+private:
+    common::StopSignal stop_;
+    ch02::EchoServerOptions options_;
+    std::thread thread_;  // last: starts once the members it uses exist
+};
+
 void demo_style(ch02::Style style, const char* name) {
     std::cout << "== " << name << " style\n";
     const common::Listener listener = common::listen_tcp();
-    common::StopSignal stop;
     ch02::EchoStats stats;
     ch02::EchoServerOptions options;
     options.style = style;
     options.stats = &stats;
-    std::thread server([&] { ch02::serve_echo(listener.fd.get(), stop, options); });
+    ServerThread server(listener.fd.get(), options);
     const common::EchoLoadResult r =
         common::run_echo_load({.port = listener.port, .connections = 50, .message_size = 1000}, 200);
-    stop.notify();
-    server.join();
+    server.stop();  // the stats are complete once it has returned
     std::cout << "  50 clients x 200 round trips of 1000 bytes: " << r.messages
-              << " messages echoed intact, " << r.errors.size() << " errors, "
-              << static_cast<std::uint64_t>(static_cast<double>(r.messages) / r.seconds)
-              << " messages/s\n"
-              << "  server: accepted " << stats.accepted << ", closed " << stats.closed
+              << " messages echoed intact, " << r.errors.size() << " errors";
+    if (const auto per_second = messages_per_second(r)) {
+        std::cout << ", " << *per_second << " messages/s";
+    }
+    std::cout << "\n  server: accepted " << stats.accepted << ", closed " << stats.closed
               << ", echoed " << stats.bytes_echoed << " bytes, largest pending output "
               << stats.peak_pending_output << " bytes\n";
 }

@@ -1,6 +1,7 @@
 #include "chapters/02_select_callbacks/selector.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -47,6 +48,7 @@ void Selector::register_fd(int fd, unsigned events, Callback callback) {
     }
     key.callback = std::make_shared<Callback>(std::move(callback));
     key.events = events;
+    key.generation = ++registrations_;
     ++count_;
     highest_fd_ = std::max(highest_fd_, fd);
     set_interest(fd, events);
@@ -140,12 +142,22 @@ std::vector<Ready> Selector::select(std::optional<std::chrono::milliseconds> tim
 
 std::size_t Selector::run_once(std::optional<std::chrono::milliseconds> timeout) {
     const std::vector<Ready> ready = select(timeout);
-    std::size_t ran = 0;
+    // Which registration each answer is about: the fd number alone is not
+    // enough once callbacks start closing descriptors and accepting new ones.
+    std::vector<std::uint64_t> generations;
+    generations.reserve(ready.size());
     for (const Ready& r : ready) {
+        generations.push_back(keys_[static_cast<std::size_t>(r.fd)].generation);
+    }
+    std::size_t ran = 0;
+    for (std::size_t i = 0; i < ready.size(); ++i) {
+        const Ready& r = ready[i];
         // Look the fd up again: an earlier callback of this batch may have
-        // unregistered it, or changed what it waits for.
+        // unregistered it, changed what it waits for, or closed it and
+        // registered a new descriptor that got the same number. The new one
+        // was not part of this select(); if it is ready, the next one says so.
         const unsigned wanted = events(r.fd) & r.events;
-        if (wanted == 0) {
+        if (wanted == 0 || keys_[static_cast<std::size_t>(r.fd)].generation != generations[i]) {
             continue;
         }
         // Our own reference: if the callback unregisters its fd, the

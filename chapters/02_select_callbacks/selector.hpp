@@ -13,6 +13,8 @@
 //     is ready in the same batch (a connection closed by another's callback,
 //     and its number reused by accept), and including itself. run_once()
 //     therefore looks each ready descriptor up again right before calling it,
+//     skips it if it was unregistered or registered anew (a generation
+//     number per registration tells a reused fd number from the old one),
 //     and holds a reference to the callback while it runs, so a callback
 //     that unregisters itself is not destroyed in the middle of its own call.
 //
@@ -24,6 +26,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -65,7 +68,8 @@ public:
     std::vector<Ready> select(std::optional<std::chrono::milliseconds> timeout);
 
     // select(), then calls the callback of every ready fd that is still
-    // registered, with the ready events masked by its current interest.
+    // registered (by the same registration that select() answered for),
+    // with the ready events masked by its current interest.
     // Returns how many callbacks ran.
     std::size_t run_once(std::optional<std::chrono::milliseconds> timeout);
 
@@ -73,6 +77,7 @@ private:
     struct Key {
         unsigned events = 0;  // 0: not registered
         std::shared_ptr<Callback> callback;
+        std::uint64_t generation = 0;  // which registration of this fd number
     };
 
     void check_fd(int fd) const;
@@ -82,6 +87,7 @@ private:
 
     int max_fd_;
     std::size_t count_ = 0;
+    std::uint64_t registrations_ = 0;  // source of Key::generation
     int highest_fd_ = -1;        // highest registered fd, for select's first argument
     std::vector<Key> keys_;      // indexed by fd: O(1) look-up
     fd_set read_set_{};          // the interest, kept up to date by register/modify

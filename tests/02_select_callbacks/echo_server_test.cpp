@@ -5,9 +5,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <functional>
 #include <future>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -41,54 +46,166 @@ TEST_P(EchoServer, HundredConcurrentClientsGetTheirBytesBackIntact) {
     EXPECT_EQ(server.stats().bytes_echoed, 100u * 20u * 4096u);
 }
 
+// Bytes whose position can be checked: a shifted or dropped block shows.
+std::string pattern(std::size_t size) {
+    std::string data(size, '\0');
+    for (std::size_t i = 0; i < size; ++i) {
+        data[i] = static_cast<char>((i * 7 + i / 4096) & 0xff);
+    }
+    return data;
+}
+
+void set_receive_buffer(int fd, int bytes) {
+    ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes), 0);
+}
+
+// Sends `data` on blocking socket `fd` from a thread of its own (a client
+// that writes while the test reads), half-closes, then calls `done`. The destructor shuts the socket down before joining: a sender
+// blocked in send() by a server that stopped reading then ends, and the test
+// fails instead of hanging.
+class Sender {
+public:
+    Sender(int fd, std::string_view data, std::function<void()> done = {})
+        : fd_(fd), thread_([this, data, done = std::move(done)] {
+              std::size_t sent = 0;
+              while (sent < data.size()) {
+                  const ssize_t n = ::send(fd_, data.data() + sent, std::min<std::size_t>(data.size() - sent, 65536),
+                                           MSG_NOSIGNAL);
+                  if (n <= 0) {
+                      return;  // shut down by the destructor, or the server is gone: the test reports it
+                  }
+                  sent += static_cast<std::size_t>(n);
+              }
+              ::shutdown(fd_, SHUT_WR);
+              if (done) {
+                  done();
+              }
+          }) {}
+    Sender(const Sender&) = delete;
+    Sender& operator=(const Sender&) = delete;
+    ~Sender() {
+        ::shutdown(fd_, SHUT_RDWR);
+        thread_.join();
+    }
+
+private:
+    int fd_;
+    std::thread thread_;
+};
+
+// A one-shot event for the server's on_reads_paused hook and the test.
+class Once {
+public:
+    void set() {
+        std::call_once(flag_, [this] { promise_.set_value(); });
+    }
+    // True once set(); false (a hang guard, not a timing check) if it never was.
+    bool wait() { return future_.wait_for(testing_support::hang_guard) == std::future_status::ready; }
+
+private:
+    std::once_flag flag_;
+    std::promise<void> promise_;
+    std::future<void> future_ = promise_.get_future();
+};
+
+// Sends `total` bytes but reads nothing until the server has stopped reading
+// from this client; then reads the echo back 1 KiB at a time. The echo must
+// be every byte in order, then EOF. Returns the server's stats.
+ch02::EchoStats round_trip_through_backpressure(ch02::EchoServerOptions options, std::size_t total) {
+    Once paused;
+    options.on_reads_paused = [&paused] { paused.set(); };
+    RunningServer server(options);
+    const common::Fd client = common::connect_blocking("127.0.0.1", server.port());
+    set_receive_buffer(client.get(), 64 * 1024);
+    const std::string data = pattern(total);
+    {
+        const Sender sender(client.get(), data);
+        if (!paused.wait()) {
+            ADD_FAILURE() << "the server never stopped reading from a client that does not read";
+            return {};
+        }
+        const std::optional<std::string> echoed = testing_support::read_to_eof(client.get(), 1024);
+        EXPECT_TRUE(echoed.has_value());
+        if (echoed) {
+            EXPECT_EQ(echoed->size(), total);
+            EXPECT_TRUE(*echoed == data) << "bytes came back out of order or changed";
+        }
+    }
+    server.stop();
+    return server.stats();
+}
+
 TEST_P(EchoServer, ASlowReaderGetsEveryByteBackInOrderAndBackpressureHoldsTheBuffer) {
     auto options = with_style(GetParam());
     options.high_water = 32 * 1024;
     options.low_water = 8 * 1024;
-    std::promise<void> paused;
-    std::once_flag once;
-    options.on_reads_paused = [&] { std::call_once(once, [&] { paused.set_value(); }); };
-    RunningServer server(options);
+    const ch02::EchoStats stats = round_trip_through_backpressure(options, 8 * 1024 * 1024);
+    if (GetParam() == Style::callbacks) {
+        // Reading stops only above the high-water mark, and the buffer stops
+        // there plus at most one read.
+        EXPECT_GT(stats.peak_pending_output, options.high_water);
+        EXPECT_LE(stats.peak_pending_output, options.high_water + ch02::read_size);
+        // Stopped, resumed below the low-water mark, stopped again: 8 MiB
+        // cannot pass a 32 KiB window in one go.
+        EXPECT_GE(stats.reads_paused, 2u);
+    } else {
+        // No water marks: each chunk goes back before the next is read, so
+        // one read is all the server ever holds for a connection.
+        EXPECT_LE(stats.peak_pending_output, ch02::read_size);
+        EXPECT_GE(stats.reads_paused, 2u);
+    }
+}
 
-    common::Fd client = common::connect_blocking("127.0.0.1", server.port());
-    const int small = 64 * 1024;
-    ::setsockopt(client.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+TEST_P(EchoServer, ALowWaterMarkOfZeroResumesReadingOnceAllIsSent) {
+    auto options = with_style(GetParam());
+    options.high_water = 16 * 1024;
+    options.low_water = 0;
+    // Big enough that the kernel's socket buffers cannot take it all: the
+    // server has to stop reading, and then start again from an empty buffer.
     constexpr std::size_t total = 8 * 1024 * 1024;
-    std::string data(total, '\0');
-    for (std::size_t i = 0; i < total; ++i) {
-        data[i] = static_cast<char>((i * 7 + i / 4096) & 0xff);
+    const ch02::EchoStats stats = round_trip_through_backpressure(options, total);
+    EXPECT_EQ(stats.bytes_echoed, total);
+}
+
+TEST_P(EchoServer, ALowWaterMarkAboveTheHighWaterMarkIsRejected) {
+    auto options = with_style(GetParam());
+    options.high_water = 1024;
+    options.low_water = 4096;
+    const common::Listener listener = common::listen_tcp();
+    const common::StopSignal stop;
+    stop.notify();  // a server that accepted the options returns at once instead of serving forever
+    try {
+        ch02::serve_echo(listener.fd.get(), stop, options);
+        FAIL() << "serve_echo accepted low_water > high_water";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("low_water (4096) must not exceed high_water (1024)"),
+                  std::string::npos)
+            << e.what();
     }
-    std::thread writer([&] {
-        std::size_t sent = 0;
-        while (sent < total) {
-            const ssize_t n = ::send(client.get(), data.data() + sent, std::min<std::size_t>(total - sent, 65536), MSG_NOSIGNAL);
-            if (n <= 0) {
-                return;
-            }
-            sent += static_cast<std::size_t>(n);
-        }
-    });
-    // Do not read until the server has had to stop reading from us: then
-    // read slowly, a little at a time.
-    paused.get_future().wait();
-    std::string echoed;
-    echoed.reserve(total);
-    char buffer[1024];
-    while (echoed.size() < total) {
-        const ssize_t n = ::recv(client.get(), buffer, sizeof buffer, 0);
-        if (n <= 0) {
-            break;
-        }
-        echoed.append(buffer, static_cast<std::size_t>(n));
-    }
-    writer.join();
-    ASSERT_EQ(echoed.size(), total);
-    EXPECT_TRUE(echoed == data) << "bytes came back out of order or changed";
-    client.reset();
-    server.stop();
-    EXPECT_GE(server.stats().reads_paused, 1u);
-    // The output buffer stays bounded: the high-water mark plus one read.
-    EXPECT_LE(server.stats().peak_pending_output, 32u * 1024u + 64u * 1024u);
+}
+
+// shutdown(SHUT_WR) says "I will send nothing more", not "stop answering":
+// the echo of everything sent before it is still owed, and only then EOF.
+TEST_P(EchoServer, AClientThatHalfClosesGetsAllOfItsEchoThenEof) {
+    auto options = with_style(GetParam());
+    // Room for the whole upload: the callback server reads all of it and is
+    // still holding most of it when the EOF arrives.
+    options.high_water = 64 * 1024 * 1024;
+    Once can_read;
+    options.on_reads_paused = [&can_read] { can_read.set(); };
+    RunningServer server(options);
+    const common::Fd client = common::connect_blocking("127.0.0.1", server.port());
+    set_receive_buffer(client.get(), 16 * 1024);
+    const std::string data = pattern(8 * 1024 * 1024);
+    // Read only once the upload and the half-close are done (the callback
+    // server takes it all) or the server has stopped reading (the generator
+    // server does as soon as a send would block).
+    const Sender sender(client.get(), data, [&can_read] { can_read.set(); });
+    ASSERT_TRUE(can_read.wait()) << "neither the upload finished nor the server stopped reading";
+    const std::optional<std::string> echoed = testing_support::read_to_eof(client.get());
+    ASSERT_TRUE(echoed.has_value());
+    EXPECT_EQ(echoed->size(), data.size());
+    EXPECT_TRUE(*echoed == data) << "bytes came back out of order or changed";
 }
 
 TEST_P(EchoServer, AResetClientDoesNotDisturbTheOthers) {
@@ -171,7 +288,7 @@ TEST_P(EchoServer, StoppingClosesOpenConnectionsAndReturns) {
     server.stop();  // returns only once serve_echo has returned
     for (const common::Fd& c : clients) {
         char byte;
-        EXPECT_EQ(::recv(c.get(), &byte, 1, 0), 0) << "expected EOF";
+        EXPECT_EQ(testing_support::recv_guarded(c.get(), &byte, 1), 0) << "expected EOF";
     }
     EXPECT_EQ(server.stats().closed, 5u);
 }
@@ -200,6 +317,11 @@ TEST_P(EchoServer, OutOfDescriptorsItStopsAcceptingUntilAConnectionClosesAndServ
     rlimit low = saved;
     low.rlim_cur = common::open_fd_count() + 16;
     ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+    // However the test ends, the tests after it get their descriptors back.
+    struct RestoreLimit {
+        rlimit limit;
+        ~RestoreLimit() { ::setrlimit(RLIMIT_NOFILE, &limit); }
+    } const restore{saved};
     std::vector<common::Fd> filler;
     for (int fd = ::dup(0); fd >= 0; fd = ::dup(0)) {
         filler.emplace_back(fd);
@@ -208,7 +330,7 @@ TEST_P(EchoServer, OutOfDescriptorsItStopsAcceptingUntilAConnectionClosesAndServ
     common::Fd waiting = common::connect_blocking("127.0.0.1", server.port());
     const std::string hello = "after a close";
     ASSERT_EQ(::send(waiting.get(), hello.data(), hello.size(), MSG_NOSIGNAL), static_cast<ssize_t>(hello.size()));
-    server.wait_for_log("accepting again when a connection closes");
+    ASSERT_TRUE(server.wait_for_log("accepting again when a connection closes"));
 
     // The listener stays readable (the connection is still queued), yet the
     // server neither spins on accept nor stops serving the connection it has.
@@ -223,7 +345,7 @@ TEST_P(EchoServer, OutOfDescriptorsItStopsAcceptingUntilAConnectionClosesAndServ
     std::string echoed(hello.size(), '\0');
     std::size_t got = 0;
     while (got < hello.size()) {
-        const ssize_t n = ::recv(waiting.get(), echoed.data() + got, hello.size() - got, 0);
+        const ssize_t n = testing_support::recv_guarded(waiting.get(), echoed.data() + got, hello.size() - got);
         ASSERT_GT(n, 0);
         got += static_cast<std::size_t>(n);
     }

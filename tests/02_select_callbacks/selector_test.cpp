@@ -116,6 +116,35 @@ TEST(Selector, ACallbackThatUnregistersAnotherReadyFdPreventsItsCallback) {
     EXPECT_EQ(called, std::vector<int>{first});
 }
 
+TEST(Selector, AFdNumberReusedWithinABatchDoesNotGetTheOldDescriptorsReadiness) {
+    Selector selector;
+    Pipe first;  // created first: lower numbers, so its callback runs first
+    Pipe second;
+    const Pipe empty;
+    const int number = second.read_end.get();
+    common::Fd reused;
+    std::vector<std::string> called;
+    selector.register_fd(first.read_end.get(), event_read, [&](int, unsigned) {
+        called.emplace_back("first");
+        // A server closing one connection and accepting another, which the
+        // kernel gives the number just freed: this one has nothing to read.
+        selector.unregister(number);
+        second.read_end.reset();
+        reused.reset(::dup2(empty.read_end.get(), number));
+        ASSERT_EQ(reused.get(), number);
+        selector.register_fd(number, event_read, [&](int, unsigned) { called.emplace_back("reused"); });
+    });
+    selector.register_fd(number, event_read, [&](int, unsigned) { called.emplace_back("second"); });
+    first.make_readable();
+    second.make_readable();
+    EXPECT_EQ(selector.run_once(0ms), 1u);
+    EXPECT_EQ(called, std::vector<std::string>{"first"});
+    // And rightly so: the descriptor now behind that number is not readable.
+    selector.unregister(first.read_end.get());
+    EXPECT_EQ(selector.run_once(0ms), 0u);
+    EXPECT_EQ(called, std::vector<std::string>{"first"});
+}
+
 TEST(Selector, ACallbackMayUnregisterItself) {
     Selector selector;
     Pipe p;

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -339,6 +340,46 @@ TEST(EchoServerSignals, SigintStopsItAsCleanlyAsSigterm) {
     server.signal(SIGINT);
     EXPECT_EQ(server.wait(), 0) << server.err();
     EXPECT_EQ(last_line(server.out()), "stopped");
+}
+
+// The chapter README's "things to try": 1100 connections against a server
+// started under the usual soft limit of 1024 descriptors. Unless the server
+// raises that limit, accept() fails with EMFILE before any descriptor reaches
+// FD_SETSIZE and its refusal path is never taken.
+TEST(EchoServerFdLimit, ConnectionsBeyondFdSetsizeAreRefusedWithALogLineAndTheRestServed) {
+    rlimit saved{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+    if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < 1200) {
+        GTEST_SKIP() << "the hard descriptor limit (" << saved.rlim_max << ") is too low for 1100 connections";
+    }
+    std::optional<Child> server;
+    {
+        rlimit low = saved;
+        low.rlim_cur = 1024;  // inherited by the server, as from a default shell
+        ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+        struct Restore {
+            rlimit limit;
+            ~Restore() { ::setrlimit(RLIMIT_NOFILE, &limit); }
+        } const restore{saved};
+        server.emplace(std::vector<std::string>{executable("02_select_callbacks"), "echo-server"});
+    }
+    const std::uint16_t port = listening_port(*server);
+    ASSERT_NE(port, 0);
+    const Result client = run({executable("02_select_callbacks"), "echo-client", "--port",
+                               std::to_string(port), "--connections", "1100", "--messages", "10"});
+    server->signal(SIGTERM);
+    ASSERT_EQ(server->wait(), 0) << server->err();
+
+    std::size_t refused = 0;
+    for (std::size_t at = server->err().find("refusing connection: fd "); at != std::string::npos;
+         at = server->err().find("refusing connection: fd ", at + 1)) {
+        ++refused;
+    }
+    EXPECT_GT(refused, 0u) << server->err();
+    EXPECT_EQ(client.code, 1) << "the refused connections are failures for the client";
+    EXPECT_EQ(client.out.rfind(std::to_string((1100 - refused) * 10) + " messages", 0), 0u)
+        << "every connection that was not refused is served\n" << client.out;
+    EXPECT_NE(client.out.find("server closed the connection"), std::string::npos) << client.out;
 }
 
 TEST(EchoClient, ChecksEveryByteAgainstAServerAndExitsZero) {

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstring>
+#include <memory>
 
 #include "common/error.hpp"
 #include "common/fd.hpp"
@@ -124,5 +127,66 @@ TEST(StopSignal, NotifyMakesItReadable) {
     EXPECT_TRUE(stop.notified());
     EXPECT_TRUE(stop.notified());  // not consumed by looking
 }
+
+// A handler that only counts, to stand for whatever was installed before.
+volatile std::sig_atomic_t g_previous_handler_calls = 0;
+extern "C" void count_signal(int) { g_previous_handler_calls = g_previous_handler_calls + 1; }
+
+// Installs count_signal for `sig` and puts back what was there on destruction.
+class CountingHandler {
+public:
+    explicit CountingHandler(int sig) : sig_(sig) {
+        struct sigaction action {};
+        action.sa_handler = count_signal;
+        ::sigemptyset(&action.sa_mask);
+        EXPECT_EQ(::sigaction(sig_, &action, &saved_), 0);
+        g_previous_handler_calls = 0;
+    }
+    CountingHandler(const CountingHandler&) = delete;
+    CountingHandler& operator=(const CountingHandler&) = delete;
+    ~CountingHandler() { ::sigaction(sig_, &saved_, nullptr); }
+
+private:
+    int sig_;
+    struct sigaction saved_ {};
+};
+
+class TerminationSignal : public testing::TestWithParam<int> {};
+
+TEST_P(TerminationSignal, NotifiesTheRegisteredStopUntilItIsDestroyedThenThePreviousHandlerRuns) {
+    const CountingHandler previous(GetParam());
+    // On the heap: a handler that still reached it after destruction would
+    // be a use-after-free that AddressSanitizer reports.
+    auto stop = std::make_unique<common::StopSignal>();
+    common::notify_on_termination_signals(*stop);
+    ASSERT_EQ(::raise(GetParam()), 0);  // handled before raise() returns
+    EXPECT_TRUE(stop->notified());
+    EXPECT_EQ(g_previous_handler_calls, 0);
+
+    stop.reset();
+    ASSERT_EQ(::raise(GetParam()), 0);
+    EXPECT_EQ(g_previous_handler_calls, 1);
+}
+
+TEST_P(TerminationSignal, RegisteringAnotherStopMovesTheRegistrationToIt) {
+    const CountingHandler previous(GetParam());
+    auto first = std::make_unique<common::StopSignal>();
+    auto second = std::make_unique<common::StopSignal>();
+    common::notify_on_termination_signals(*first);
+    common::notify_on_termination_signals(*second);
+    first.reset();  // no longer the registered one: the handlers stay
+    ASSERT_EQ(::raise(GetParam()), 0);
+    EXPECT_TRUE(second->notified());
+    EXPECT_EQ(g_previous_handler_calls, 0);
+
+    second.reset();  // and the handlers from before the first registration are back
+    ASSERT_EQ(::raise(GetParam()), 0);
+    EXPECT_EQ(g_previous_handler_calls, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(StopSignal, TerminationSignal, testing::Values(SIGINT, SIGTERM),
+                         [](const testing::TestParamInfo<int>& param) {
+                             return param.param == SIGINT ? "Sigint" : "Sigterm";
+                         });
 
 }  // namespace

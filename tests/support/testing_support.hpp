@@ -1,18 +1,25 @@
 // testing_support.hpp: fixtures the chapters' test suites share.
 //
-// Not a lesson: a server on a thread with its log captured, a blocking round
-// trip, and the set of paths a crawl fetched. Each chapter's tests use these
+// Not a lesson: a server on a thread with its log captured, blocking reads
+// that fail the test instead of hanging it, and the set of paths a crawl
+// fetched. Each chapter's tests use these
 // with that chapter's own types.
 #pragma once
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -27,6 +34,62 @@
 
 namespace testing_support {
 
+// How long a test waits for something that should happen promptly before it
+// fails instead of hanging. A guard, not a timing assertion: no correct run
+// comes near it, even in a sanitizer build on a loaded machine.
+inline constexpr std::chrono::seconds hang_guard{60};
+
+// Waits until `fd` is readable (data, EOF or an error to report), at most
+// hang_guard. False, with a test failure recorded, if it never became so.
+inline bool wait_readable(int fd) {
+    const auto deadline = std::chrono::steady_clock::now() + hang_guard;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        pollfd p{fd, POLLIN, 0};
+        const int n = ::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0)));
+        if (n > 0) {
+            return true;
+        }
+        if (n == 0 || errno != EINTR) {
+            ADD_FAILURE() << "fd " << fd << ": nothing to read after " << hang_guard.count() << " s";
+            return false;
+        }
+    }
+}
+
+// recv() on a blocking socket that fails the test instead of hanging when
+// nothing arrives: -1 with errno ETIMEDOUT then.
+inline ssize_t recv_guarded(int fd, void* buffer, std::size_t size) {
+    if (!wait_readable(fd)) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    return ::recv(fd, buffer, size, 0);
+}
+
+// Everything the peer sends until EOF, read `chunk` bytes at a time (small:
+// a slow reader). nullopt, with a test failure recorded, on an error or a
+// stall.
+inline std::optional<std::string> read_to_eof(int fd, std::size_t chunk = 64 * 1024) {
+    std::string data;
+    std::string buffer(chunk, '\0');
+    for (;;) {
+        const ssize_t n = recv_guarded(fd, buffer.data(), buffer.size());
+        if (n == 0) {
+            return data;
+        }
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            ADD_FAILURE() << "recv after " << data.size() << " bytes: " << std::strerror(errno);
+            return std::nullopt;
+        }
+        data.append(buffer.data(), static_cast<std::size_t>(n));
+    }
+}
+
 // One blocking round trip on a blocking client socket: what came back (a
 // short string if the server closed the connection first).
 inline std::string round_trip(int fd, const std::string& message) {
@@ -34,7 +97,7 @@ inline std::string round_trip(int fd, const std::string& message) {
     std::string echoed(message.size(), '\0');
     std::size_t got = 0;
     while (got < message.size()) {
-        const ssize_t n = ::recv(fd, echoed.data() + got, message.size() - got, 0);
+        const ssize_t n = recv_guarded(fd, echoed.data() + got, message.size() - got);
         if (n <= 0) {
             break;
         }
@@ -79,11 +142,15 @@ public:
         return count_locked(fragment);
     }
     // Blocks until the server has logged a line containing `fragment`: an
-    // event to wait on instead of a sleep. (A server that never logs it
-    // hangs the test until meson's timeout fails it.)
-    void wait_for_log(std::string_view fragment) {
+    // event to wait on instead of a sleep. False, with a test failure
+    // recorded, if that has not happened within hang_guard.
+    bool wait_for_log(std::string_view fragment) {
         std::unique_lock lock(mutex_);
-        logged_.wait(lock, [&] { return count_locked(fragment) > 0; });
+        if (logged_.wait_for(lock, hang_guard, [&] { return count_locked(fragment) > 0; })) {
+            return true;
+        }
+        ADD_FAILURE() << "the server did not log '" << fragment << "' within " << hang_guard.count() << " s";
+        return false;
     }
 
 private:
