@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <unordered_set>
 
 namespace common::http {
 namespace {
@@ -125,8 +126,13 @@ std::optional<std::string_view> Response::header(std::string_view lower_name) co
 
 namespace {
 
-// Where the header section ends and the body starts, or npos.
+constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
+
+// Where the header section ends and the body starts, or npos. Only the first
+// kMaxHeaderBytes are searched: a reader asks after every chunk it receives,
+// and a longer header section is an error whatever follows.
 std::pair<std::size_t, std::size_t> find_header_end(std::string_view raw) {
+    raw = raw.substr(0, kMaxHeaderBytes + 4);
     const std::size_t crlf = raw.find("\r\n\r\n");
     const std::size_t lf = raw.find("\n\n");
     if (crlf != std::string_view::npos && (lf == std::string_view::npos || crlf < lf)) {
@@ -136,6 +142,10 @@ std::pair<std::size_t, std::size_t> find_header_end(std::string_view raw) {
     return {std::string_view::npos, std::string_view::npos};
 }
 
+// True when no more bytes can bring the end of the header section into the
+// part find_header_end() searches.
+bool header_section_too_large(std::string_view raw) { return raw.size() >= kMaxHeaderBytes + 4; }
+
 std::optional<std::size_t> parse_content_length(std::string_view value) {
     value = trim(value);
     std::size_t n = 0;
@@ -144,22 +154,24 @@ std::optional<std::size_t> parse_content_length(std::string_view value) {
     return n;
 }
 
-constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
+// Whether a response whose body starts at `body_start` and is `length` bytes
+// long fits in kMaxResponseBytes, written so that no sum can overflow.
+bool fits(std::size_t body_start, std::size_t length) {
+    return body_start <= kMaxResponseBytes && length <= kMaxResponseBytes - body_start;
+}
 
-}  // namespace
+ProtocolError too_large() {
+    return ProtocolError("response larger than " + std::to_string(kMaxResponseBytes / (1024 * 1024)) + " MiB");
+}
 
-Response parse_response(std::string_view raw) {
-    const auto [head_end, body_start] = find_header_end(raw);
-    if (head_end == std::string_view::npos) {
-        throw ProtocolError(raw.empty() ? "empty response" : "response ended inside its headers");
-    }
-    if (head_end > kMaxHeaderBytes) throw ProtocolError("header section larger than 64 KiB");
-    std::string_view head = raw.substr(0, head_end);
+// The status line and headers of `head` (the header section without the
+// blank line that ends it); the body is left empty.
+Response parse_head(std::string_view head) {
     Response response;
 
     // Status line: HTTP/1.x SP 3DIGIT [SP reason]
     std::size_t line_end = std::min(head.find('\n'), head.size());
-    std::string_view status_line = trim(head.substr(0, line_end));
+    const std::string_view status_line = trim(head.substr(0, line_end));
     if (!(status_line.substr(0, 7) == "HTTP/1." && status_line.size() >= 12 &&
           std::isdigit(static_cast<unsigned char>(status_line[7])) && status_line[8] == ' ')) {
         throw ProtocolError("malformed status line: '" + std::string(status_line.substr(0, 80)) + "'");
@@ -172,12 +184,30 @@ Response parse_response(std::string_view raw) {
     response.status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
     response.reason = status_line.size() > 13 ? std::string(status_line.substr(13)) : "";
 
-    // Headers: name ":" value
+    // Headers: name ":" value, or a continuation of the previous value.
     std::size_t pos = line_end + 1;
     while (pos < head.size()) {
         line_end = std::min(head.find('\n', pos), head.size());
-        const std::string_view line = trim(head.substr(pos, line_end - pos));
+        std::string_view line = head.substr(pos, line_end - pos);
         pos = line_end + 1;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        // The leading whitespace is what marks a continuation, so look at it
+        // before trimming: trimmed, "\tContent-Length: 0" would pass for a
+        // header of its own.
+        if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
+            if (response.headers.empty()) {
+                throw ProtocolError("header continuation with no header before it: '" +
+                                    std::string(trim(line).substr(0, 80)) + "'");
+            }
+            const std::string_view more = trim(line);
+            std::string& value = response.headers.back().second;
+            if (!more.empty()) {
+                value += value.empty() ? "" : " ";
+                value += more;
+            }
+            continue;
+        }
+        line = trim(line);
         if (line.empty()) continue;
         const std::size_t colon = line.find(':');
         if (colon == std::string_view::npos || colon == 0 ||
@@ -186,16 +216,33 @@ Response parse_response(std::string_view raw) {
         }
         response.headers.emplace_back(lower(line.substr(0, colon)), std::string(trim(line.substr(colon + 1))));
     }
+    return response;
+}
+
+}  // namespace
+
+Response parse_response(std::string_view raw) {
+    const auto [head_end, body_start] = find_header_end(raw);
+    if (head_end == std::string_view::npos) {
+        if (raw.empty()) throw ProtocolError("empty response");
+        if (header_section_too_large(raw)) throw ProtocolError("header section larger than 64 KiB");
+        throw ProtocolError("response ended inside its headers");
+    }
+    if (head_end > kMaxHeaderBytes) throw ProtocolError("header section larger than 64 KiB");
+    Response response = parse_head(raw.substr(0, head_end));
 
     std::string_view body = raw.substr(body_start);
     if (const auto length_text = response.header("content-length")) {
         const auto length = parse_content_length(*length_text);
         if (!length) throw ProtocolError("bad Content-Length: '" + std::string(*length_text) + "'");
+        if (!fits(body_start, *length)) throw too_large();
         if (body.size() < *length) {
             throw ProtocolError("truncated body: " + std::to_string(body.size()) + " of " +
                                 std::to_string(*length) + " bytes");
         }
         body = body.substr(0, *length);
+    } else if (raw.size() > kMaxResponseBytes) {
+        throw too_large();
     }
     response.body = std::string(body);
     return response;
@@ -203,23 +250,27 @@ Response parse_response(std::string_view raw) {
 
 bool response_complete(std::string_view raw) {
     const auto [head_end, body_start] = find_header_end(raw);
-    if (head_end == std::string_view::npos) return false;
-    std::string_view head = raw.substr(0, head_end);
-    std::size_t pos = 0;
-    while (pos < head.size()) {
-        const std::size_t line_end = std::min(head.find('\n', pos), head.size());
-        const std::string_view line = trim(head.substr(pos, line_end - pos));
-        pos = line_end + 1;
-        if (iequals_prefix(line, "content-length:")) {
-            const auto length = parse_content_length(line.substr(15));
-            return length && raw.size() - body_start >= *length;
-        }
+    if (head_end == std::string_view::npos) return header_section_too_large(raw);
+    if (head_end > kMaxHeaderBytes) return true;
+    Response head;
+    try {
+        head = parse_head(raw.substr(0, head_end));
+    } catch (const ProtocolError&) {
+        return true;  // malformed: more bytes cannot repair it
     }
-    return false;
+    if (const auto length_text = head.header("content-length")) {
+        const auto length = parse_content_length(*length_text);
+        return !length || !fits(body_start, *length) || raw.size() - body_start >= *length;
+    }
+    return raw.size() > kMaxResponseBytes;
 }
 
 std::vector<Url> extract_links(const Url& base, std::string_view html) {
+    const std::string host = lower(base.host);
     std::vector<Url> links;
+    // Every kept link has base's host and port, so the path alone tells two
+    // apart; a hash set keeps a page of many links linear, not quadratic.
+    std::unordered_set<std::string> seen_paths;
     std::size_t pos = 0;
     while (true) {
         // find "href" case-insensitively
@@ -255,20 +306,21 @@ std::vector<Url> extract_links(const Url& base, std::string_view html) {
                    ref.find(':') < std::min(ref.find('/'), ref.find('?'))) {
             continue;  // another scheme: mailto:, javascript:, https:
         } else {
-            Url resolved = base;
+            // parse_url lower-cases the host of an absolute link; do the same
+            // here, or one page would be two URLs to a crawler's `seen` set.
+            Url resolved{host, base.port, ""};
+            const std::string base_path = base.path.substr(0, base.path.find('?'));
             if (ref[0] == '/') {
                 resolved.path = normalize_path(ref);
             } else if (ref[0] == '?') {
-                resolved.path = base.path.substr(0, base.path.find('?')) + ref;
+                resolved.path = base_path + ref;
             } else {
-                const std::string base_path = base.path.substr(0, base.path.find('?'));
-                const std::string dir = base_path.substr(0, base_path.rfind('/') + 1);
-                resolved.path = normalize_path(dir + ref);
+                resolved.path = normalize_path(base_path.substr(0, base_path.rfind('/') + 1) + ref);
             }
-            url = resolved;
+            url = std::move(resolved);
         }
-        if (!url || url->host != lower(base.host) || url->port != base.port) continue;
-        if (std::find(links.begin(), links.end(), *url) == links.end()) links.push_back(*url);
+        if (!url || url->host != host || url->port != base.port) continue;
+        if (seen_paths.insert(url->path).second) links.push_back(std::move(*url));
     }
     return links;
 }

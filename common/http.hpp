@@ -6,6 +6,7 @@
 // hang. The crawler catches it and counts the page as an error.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -45,15 +46,26 @@ struct Response {
     [[nodiscard]] std::optional<std::string_view> header(std::string_view lower_name) const;
 };
 
-// Parses a whole response: everything the server sent up to EOF. Throws
-// ProtocolError for a malformed status line or header, or a body shorter than
-// its Content-Length (the connection closed mid-body). A body longer than
-// Content-Length is cut to it.
+// The most bytes a response may take, header section and body together. A
+// server that sends more (a huge file, or bytes without end) makes the page a
+// ProtocolError instead of filling the crawler's memory.
+inline constexpr std::size_t kMaxResponseBytes = 8 * 1024 * 1024;
+
+// Parses a whole response: what the server sent, up to EOF or up to the point
+// where response_complete() said to stop. Throws ProtocolError for a malformed
+// status line or header, a body shorter than its Content-Length (the
+// connection closed mid-body), or a response larger than kMaxResponseBytes.
+// A body longer than Content-Length is cut to it. A header line that starts
+// with a space or a tab continues the previous header's value (obsolete line
+// folding, RFC 9112 5.2): the two parts are joined by one space.
 Response parse_response(std::string_view raw);
 
-// True once `raw` holds a complete response by its Content-Length; a reader
-// may stop there instead of waiting for EOF. Without Content-Length only EOF
-// ends the body, and this returns false.
+// True once reading more cannot change what parse_response(raw) makes of it,
+// so a reader should stop there instead of waiting for EOF: the body is
+// complete by its Content-Length, or the response is already malformed or
+// larger than kMaxResponseBytes (parse_response then says why). A server may
+// send a complete response and keep the connection open; only this ends such
+// a read. Without Content-Length only EOF ends the body.
 bool response_complete(std::string_view raw);
 
 // The links in `html` (href="..." or href='...'), resolved against `base`,

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <thread>
 #include <unordered_map>
@@ -89,7 +90,8 @@ struct TestSite::Impl {
         std::string out;
         std::size_t sent = 0;
         bool responding = false;  // request complete; response scheduled or sending
-        bool trickle = false;
+        bool lingering = false;   // response sent, connection kept open (keep_open)
+        std::optional<Misbehaviour> misbehaviour;
         std::uint64_t id = 0;
     };
     struct Timer {
@@ -110,6 +112,9 @@ struct TestSite::Impl {
     std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
     std::uint64_t next_id = 1;
     bool listener_paused = false;
+    std::size_t max_open = 0;  // the thread's own copy of stats.max_open_connections
+    // Requests whose responses wait for options.hold_until_open (fd, id).
+    std::vector<std::pair<int, std::uint64_t>> held;
 
     mutable std::mutex mutex;
     SiteStats stats;
@@ -177,10 +182,20 @@ struct TestSite::Impl {
     }
 
     void record_open() {
-        std::lock_guard lock(mutex);
-        stats.open_connections = connections.size();
-        stats.max_open_connections = std::max(stats.max_open_connections, connections.size());
+        max_open = std::max(max_open, connections.size());
+        {
+            std::lock_guard lock(mutex);
+            stats.open_connections = connections.size();
+            stats.max_open_connections = max_open;
+        }
+        if (!holding()) {
+            for (const auto& [fd, id] : std::exchange(held, {})) {
+                timers.push({Clock::now() + options.delay, fd, id});
+            }
+        }
     }
+
+    [[nodiscard]] bool holding() const { return options.hold_until_open > max_open; }
 
     void accept_all() {
         for (;;) {
@@ -225,6 +240,10 @@ struct TestSite::Impl {
             send_some(c);
             return;
         }
+        if (c.lingering) {
+            drain_until_closed(c);
+            return;
+        }
         if (c.responding) {
             // Request already read; the client half-closed or sent more. Ignore
             // reads; an error shows up on send.
@@ -257,13 +276,35 @@ struct TestSite::Impl {
         if (end == std::string::npos) {
             return;
         }
-        prepare_response(c);
+        const bool root = prepare_response(c);
         c.responding = true;
         watch(fd, 0, EPOLL_CTL_MOD);
-        timers.push({Clock::now() + options.delay, fd, c.id});
+        if (holding() && !root) {
+            held.emplace_back(fd, c.id);
+        } else {
+            timers.push({Clock::now() + options.delay, fd, c.id});
+        }
     }
 
-    void prepare_response(Connection& c) {
+    // A keep_open connection after its response: reads and discards until the
+    // client closes (or resets) it, then closes this end too.
+    void drain_until_closed(Connection& c) {
+        char buf[4096];
+        for (;;) {
+            const ssize_t n = ::recv(c.fd.get(), buf, sizeof buf, 0);
+            if (n > 0 || (n < 0 && errno == EINTR)) {
+                continue;
+            }
+            if (n < 0 && would_block(errno)) {
+                return;
+            }
+            close(c.fd.get());
+            return;
+        }
+    }
+
+    // Fills c.out with the answer to the request in c.in; true for the root.
+    bool prepare_response(Connection& c) {
         const std::string_view request(c.in);
         const std::size_t line_end = request.find_first_of("\r\n");
         const std::string_view line = request.substr(0, line_end);
@@ -271,7 +312,7 @@ struct TestSite::Impl {
         const std::size_t sp2 = line.find(' ', sp1 == std::string_view::npos ? sp1 : sp1 + 1);
         if (sp1 == std::string_view::npos || sp2 == std::string_view::npos || line.substr(0, sp1) != "GET") {
             c.out = response(400, "Bad Request", "<p>bad request</p>\n");
-            return;
+            return false;
         }
         std::string path(line.substr(sp1 + 1, sp2 - sp1 - 1));
         {
@@ -292,26 +333,33 @@ struct TestSite::Impl {
                 ok = page_html(k, pages, self);
             }
         }
+        const bool root = path == "/";
         const auto misbehave = options.misbehave.find(path);
         if (misbehave != options.misbehave.end()) {
+            c.misbehaviour = misbehave->second;
             switch (misbehave->second) {
                 case Misbehaviour::not_found:
                     c.out = response(404, "Not Found", "<p>not found</p>\n");
-                    return;
+                    return root;
                 case Misbehaviour::malformed_status:
                     c.out = "HTTX/1.0 ??? nonsense\r\nContent-Length: 5\r\n\r\nhello";
-                    return;
+                    return root;
                 case Misbehaviour::close_mid_body: {
                     std::string full = response(200, "OK", ok.empty() ? std::string(200, 'x') : ok);
                     c.out = full.substr(0, full.size() - std::min<std::size_t>(full.size() / 4, 100));
-                    return;
+                    return root;
                 }
+                case Misbehaviour::endless_body:
+                    c.out = "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n" + ok;
+                    return root;
                 case Misbehaviour::trickle:
-                    c.trickle = true;
-                    break;
+                case Misbehaviour::reset:
+                case Misbehaviour::keep_open:
+                    break;  // the answer is the normal one; how it is sent differs
             }
         }
         c.out = ok.empty() ? response(404, "Not Found", "<p>not found</p>\n") : response(200, "OK", ok);
+        return root;
     }
 
     void fire_timers() {
@@ -329,12 +377,30 @@ struct TestSite::Impl {
 
     void send_some(Connection& c) {
         const int fd = c.fd.get();
-        while (c.sent < c.out.size()) {
-            const std::size_t chunk = c.trickle ? 1 : c.out.size() - c.sent;
+        if (c.misbehaviour == Misbehaviour::reset) {
+            const linger lg{1, 0};
+            ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+            close(fd);  // with a zero linger time, close() sends RST
+            return;
+        }
+        const bool trickle = c.misbehaviour == Misbehaviour::trickle;
+        for (;;) {
+            if (c.sent == c.out.size()) {
+                if (c.misbehaviour != Misbehaviour::endless_body) {
+                    break;
+                }
+                // More body, until the client gives up; a chunk per turn of
+                // the loop, so the other connections are served meanwhile.
+                c.out.assign(64 * 1024, 'x');
+                c.sent = 0;
+                watch(fd, EPOLLOUT, EPOLL_CTL_MOD);
+                return;
+            }
+            const std::size_t chunk = trickle ? 1 : c.out.size() - c.sent;
             const ssize_t n = ::send(fd, c.out.data() + c.sent, chunk, MSG_NOSIGNAL);
             if (n > 0) {
                 c.sent += static_cast<std::size_t>(n);
-                if (c.trickle && c.sent < c.out.size()) {
+                if (trickle && c.sent < c.out.size()) {
                     // one byte per turn of the loop: the client sees many short reads
                     watch(fd, EPOLLOUT, EPOLL_CTL_MOD);
                     return;
@@ -349,6 +415,11 @@ struct TestSite::Impl {
                 return;
             }
             close(fd);  // peer gone
+            return;
+        }
+        if (c.misbehaviour == Misbehaviour::keep_open) {
+            c.lingering = true;
+            watch(fd, EPOLLIN, EPOLL_CTL_MOD);
             return;
         }
         close(fd);  // HTTP/1.0: the end of the body is the end of the connection

@@ -4,8 +4,10 @@
 // that leave the site and a few to pages that do not exist. It runs its own
 // epoll loop on a background thread (it is a fixture, not a lesson), serves
 // hundreds of connections at once, can delay every response so that
-// concurrency becomes visible, and can be told to misbehave on chosen paths.
-// It counts what it saw, so tests can assert on behaviour, not on timing.
+// concurrency becomes visible, can hold its responses until a number of
+// connections is open (so a test sees concurrency without counting on timing),
+// and can be told to misbehave on chosen paths. It counts what it saw, so
+// tests can assert on behaviour, not on timing.
 #pragma once
 
 #include <chrono>
@@ -23,6 +25,10 @@ enum class Misbehaviour {
     malformed_status,  // a status line that is not HTTP
     close_mid_body,    // Content-Length larger than the bytes sent, then close
     trickle,           // a correct response, sent one byte per write
+    reset,             // reads the request, then resets the connection (the client sees ECONNRESET)
+    keep_open,         // a correct response with Content-Length, then the connection stays
+                       // open until the client closes it: only Content-Length ends the read
+    endless_body,      // a 200 with no Content-Length and a body that never ends
 };
 
 struct SiteOptions {
@@ -31,6 +37,12 @@ struct SiteOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 0;                  // 0: pick a free port
     std::map<std::string, Misbehaviour> misbehave;  // path -> how to answer it
+    // When not 0, every response except the root's waits until this many
+    // connections have been open at the same time; from then on nothing
+    // waits (but for `delay`). A test can then see connections open together
+    // without counting on timing; a client that never opens that many hangs.
+    // The root answers at once: until it has, a crawler knows no other URL.
+    std::size_t hold_until_open = 0;
 };
 
 struct SiteStats {

@@ -10,8 +10,12 @@
 
 #include <chrono>
 #include <deque>
+#include <exception>
 #include <memory>
 #include <set>
+#include <stdexcept>
+#include <string>
+#include <system_error>
 
 #include "chapters/02_select_callbacks/selector.hpp"
 #include "chapters/03_future/fetch_coroutine.hpp"
@@ -25,6 +29,31 @@ namespace {
 
 namespace http = common::http;
 using Clock = std::chrono::steady_clock;
+
+// The fetch of a page found no descriptor it could use: the process is out of
+// them (EMFILE, ENFILE), or the one it got is too high for select() to watch.
+// Not the page's fault: the crawler tries the page again later.
+struct OutOfDescriptors : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// A connecting socket that select() can watch, or OutOfDescriptors.
+common::Connecting connect_watchable(const http::Url& url, int max_fd) {
+    try {
+        common::Connecting connecting = common::start_connect(url.host, url.port);
+        if (connecting.fd.get() < max_fd) {
+            return connecting;
+        }
+        throw OutOfDescriptors("no descriptor below " + std::to_string(max_fd) +
+                               " (what select() can watch) is free for a socket");
+    } catch (const std::system_error& e) {
+        if (e.code() == std::errc::too_many_files_open ||
+            e.code() == std::errc::too_many_files_open_in_system) {
+            throw OutOfDescriptors(e.what());
+        }
+        throw;
+    }
+}
 
 // What a finished fetch turns into: a result line, and links on a 200.
 PageResult page_result(const http::Url& url, const http::Response& response) {
@@ -47,6 +76,9 @@ public:
         // No "stopped" flag: the crawl is over when nothing is in flight.
         while (in_flight_ > 0) {
             selector_.run_once(std::nullopt);
+        }
+        if (page_callback_error_) {
+            std::rethrow_exception(page_callback_error_);
         }
         report_.seconds = std::chrono::duration<double>(Clock::now() - begin).count();
         return std::move(report_);
@@ -86,44 +118,52 @@ private:
         return future;
     }
 
-    // One page: connect, send the request, read to EOF, parse. Every error
-    // becomes this page's result; the crawl goes on. Parameters by value:
-    // they live in the coroutine frame.
+    // One page: connect, send the request, read the response, parse. Every
+    // error becomes this page's result; the crawl goes on. Parameters by
+    // value: they live in the coroutine frame.
     FetchCoroutine fetch(http::Url url) {
         PageResult page{http::to_string(url), 0, ""};
         try {
-            common::Connecting connecting = common::start_connect(url.host, url.port);
-            const common::Fd fd = std::move(connecting.fd);
-            if (connecting.in_progress) {
-                co_yield ready(fd.get(), ch02::event_write);
-                // Writable does not mean connected: a refused connect is
-                // writable too. SO_ERROR says which.
-                if (const std::error_code ec = common::connect_error(fd.get())) {
-                    throw std::system_error(ec, "connect " + page.url);
-                }
-            }
-            const std::string request = http::get_request(url);
-            std::size_t sent = 0;
-            while (sent < request.size()) {
-                const ssize_t n = ::send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-                if (n >= 0) {
-                    sent += static_cast<std::size_t>(n);
-                } else if (common::would_block(errno)) {
-                    co_yield ready(fd.get(), ch02::event_write);
-                } else if (errno != EINTR) {
-                    common::throw_errno("send");
-                }
-            }
             std::string raw;
-            for (;;) {
-                const auto chunk = read_chunk(fd.get());
-                co_yield chunk;
-                const std::string& bytes = chunk->result();  // rethrows a recv error
-                if (bytes.empty()) {
-                    break;  // EOF: HTTP/1.0 ends the response by closing
+            {
+                common::Connecting connecting = connect_watchable(url, selector_.max_fd());
+                const common::Fd fd = std::move(connecting.fd);
+                if (connecting.in_progress) {
+                    co_yield ready(fd.get(), ch02::event_write);
+                    // Writable does not mean connected: a refused connect is
+                    // writable too. SO_ERROR says which.
+                    if (const std::error_code ec = common::connect_error(fd.get())) {
+                        throw std::system_error(ec, "connect " + page.url);
+                    }
                 }
-                raw += bytes;
-            }
+                const std::string request = http::get_request(url);
+                std::size_t sent = 0;
+                while (sent < request.size()) {
+                    const ssize_t n = ::send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+                    if (n >= 0) {
+                        sent += static_cast<std::size_t>(n);
+                    } else if (common::would_block(errno)) {
+                        co_yield ready(fd.get(), ch02::event_write);
+                    } else if (errno != EINTR) {
+                        common::throw_errno("send");
+                    }
+                }
+                // To EOF, or until the response is whole by its Content-Length:
+                // a server may send all of it and keep the connection open.
+                while (!http::response_complete(raw)) {
+                    // A weak_ptr, so that the frame does not own the future
+                    // it waits on (see FetchCoroutine::resume). The future is
+                    // alive when this fetch resumes: its own callback resumes
+                    // it, while the selector callback completing it holds it.
+                    const std::weak_ptr<Future<std::string>> chunk = read_chunk(fd.get());
+                    co_yield chunk.lock();
+                    const std::string bytes = chunk.lock()->result();  // rethrows a recv error
+                    if (bytes.empty()) {
+                        break;  // EOF: HTTP/1.0 ends the response by closing
+                    }
+                    raw += bytes;
+                }
+            }  // the socket closes here, before finish() starts other fetches
             const http::Response response = http::parse_response(raw);
             page = page_result(url, response);
             if (response.status == 200) {
@@ -131,8 +171,17 @@ private:
                     enqueue(link);
                 }
             }
+        } catch (const OutOfDescriptors& e) {
+            if (postpone(url)) {
+                co_return;
+            }
+            page.error = e.what();
         } catch (const std::exception& e) {
             page.error = e.what();
+        } catch (...) {
+            // Escaping, it would end in the future's callback loop, which
+            // reports it and goes on: the crawl would wait for this page forever.
+            page.error = "an exception not derived from std::exception";
         }
         finish(std::move(page));
     }
@@ -154,9 +203,9 @@ private:
     }
 
     void start_fetches() {
-        while (!todo_.empty() && started_ < options_.max_pages &&
+        while (!todo_.empty() && started_ < options_.max_pages && !page_callback_error_ &&
                (options_.concurrency == 0 || in_flight_ < options_.concurrency) &&
-               in_flight_ < max_concurrency) {
+               in_flight_ < descriptor_bound_) {
             const http::Url url = todo_.front();
             todo_.pop_front();
             ++started_;
@@ -165,12 +214,33 @@ private:
         }
     }
 
+    // The fetch of `url` found no descriptor it could use. Another fetch in
+    // flight frees one when it ends, so the page goes back to the front of the
+    // queue and the crawl keeps to as many fetches as fitted. With none in
+    // flight nothing would free one: false, and the page is an error.
+    bool postpone(const http::Url& url) {
+        if (in_flight_ <= 1) {  // counts this fetch
+            return false;
+        }
+        --in_flight_;
+        --started_;
+        descriptor_bound_ = in_flight_;
+        todo_.push_front(url);
+        return true;
+    }
+
     void finish(PageResult page) {
         if (!page.error.empty()) {
             ++report_.errors;
         }
-        if (on_page_) {
-            on_page_(page);
+        // Caught here, not left to the future that runs this step: that one
+        // would report it and go on, and the caller of crawl() would never know.
+        if (on_page_ && !page_callback_error_) {
+            try {
+                on_page_(page);
+            } catch (...) {
+                page_callback_error_ = std::current_exception();
+            }
         }
         report_.pages.push_back(std::move(page));
         --in_flight_;
@@ -184,10 +254,12 @@ private:
     std::deque<http::Url> todo_;
     std::size_t started_ = 0;
     std::size_t in_flight_ = 0;
+    std::size_t descriptor_bound_ = max_concurrency;  // lowered when descriptors run out
+    std::exception_ptr page_callback_error_;           // on_page_ threw: start nothing more
     CrawlReport report_;
 };
 
-// A blocking GET: connect, send, read to EOF.
+// A blocking GET: connect, send, read to EOF or to the end of the Content-Length.
 std::string fetch_blocking(const http::Url& url) {
     const common::Fd fd = common::connect_blocking(url.host, url.port);
     const std::string request = http::get_request(url);
@@ -204,7 +276,7 @@ std::string fetch_blocking(const http::Url& url) {
     }
     std::string raw;
     char buffer[16 * 1024];
-    for (;;) {
+    while (!http::response_complete(raw)) {
         const ssize_t n = ::recv(fd.get(), buffer, sizeof buffer, 0);
         if (n == 0) {
             return raw;
@@ -217,6 +289,7 @@ std::string fetch_blocking(const http::Url& url) {
         }
         raw.append(buffer, static_cast<std::size_t>(n));
     }
+    return raw;
 }
 
 }  // namespace

@@ -34,13 +34,22 @@ struct CrawlReport {
 
 using PageCallback = std::function<void(const PageResult&)>;
 
+// `on_page` is called once per page as it completes. If it throws, crawl()
+// starts no more fetches, lets those in flight finish, and rethrows.
+// A fetch whose socket select() cannot watch (no descriptor below FD_SETSIZE
+// is free) waits for another to finish, and the crawl keeps to as many fetches
+// as fitted: the page is not lost. Only with no other fetch in flight, with
+// nothing to free a descriptor, is it an error.
 CrawlReport crawl(const common::http::Url& root, const CrawlOptions& options,
                   PageCallback on_page = {});
 
 CrawlReport crawl_sequential(const common::http::Url& root, const CrawlOptions& options,
                              PageCallback on_page = {});
 
-// The limit select() puts on concurrency: each fetch holds one descriptor.
+// The most fetches at once. Each holds a descriptor, and select() watches
+// only those below FD_SETSIZE (1024); the crawl lowers its bound further when
+// descriptors run out (the embedded test site, in the same process, holds the
+// other end of every connection: two descriptors per fetch).
 inline constexpr std::size_t max_concurrency = 900;
 
 }  // namespace ch03

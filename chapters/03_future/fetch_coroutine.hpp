@@ -45,8 +45,12 @@ public:
 
     // Runs to the next co_yield; returns the future it now waits for, or
     // nullptr when the coroutine has finished. Rethrows what the body threw.
+    //
+    // The future is handed over, not shared: the driver makes the future's
+    // callback own this coroutine, so a frame that kept the future too would
+    // form a cycle (future, callback, coroutine, frame, future), and a fetch
+    // abandoned while suspended would never be freed, nor its socket closed.
     std::shared_ptr<FutureBase> resume() {
-        handle_.promise().waiting_for.reset();
         handle_.resume();
         if (handle_.done()) {
             if (auto e = std::exchange(handle_.promise().exception, nullptr)) {
@@ -54,7 +58,7 @@ public:
             }
             return nullptr;
         }
-        return handle_.promise().waiting_for;
+        return std::move(handle_.promise().waiting_for);
     }
 
 private:

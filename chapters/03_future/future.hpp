@@ -12,17 +12,50 @@
 //
 // Naive on purpose, as in the source texts: callbacks run *inline*, inside
 // set_result(), in the order they were added. The producer's stack runs the
-// consumer's code. Chapter 06 schedules them on the loop instead.
+// consumer's code. Chapter 06 schedules them on the loop instead. What is not
+// naive: an exception thrown by a callback is reported and stops there; it
+// neither robs the later callbacks of their turn nor escapes into the
+// producer (a selector callback, and from there the loop).
 #pragma once
 
 #include <exception>
 #include <functional>
+#include <iostream>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <variant>
 #include <vector>
 
 namespace ch03 {
+
+// Where an exception thrown by a done-callback is reported (stderr by default).
+inline std::function<void(const std::string&)>& callback_exception_reporter() {
+    static std::function<void(const std::string&)> reporter = [](const std::string& message) {
+        std::cerr << message << '\n';
+    };
+    return reporter;
+}
+
+// Runs one done-callback. Nobody up the stack could handle its exception: the
+// producer did not write the callback and the consumer is not on the stack.
+inline void run_callback(const std::function<void()>& callback) noexcept {
+    try {
+        callback();
+    } catch (...) {
+        std::string what = "an exception not derived from std::exception";
+        try {
+            throw;
+        } catch (const std::exception& e) {
+            what = e.what();
+        } catch (...) {
+        }
+        try {
+            callback_exception_reporter()("exception in a future's done-callback: " + what);
+        } catch (...) {
+        }
+    }
+}
 
 // The untyped part: state and callbacks. The fetch coroutines yield
 // FutureBase pointers, so one coroutine can wait on futures of any type.
@@ -38,7 +71,7 @@ public:
     // Runs `callback` when the future completes, or right now if it has.
     void on_done(std::function<void()> callback) {
         if (done()) {
-            callback();
+            run_callback(callback);
             return;
         }
         callbacks_.push_back(std::move(callback));
@@ -60,8 +93,8 @@ protected:
         state_ = state;
         std::vector<std::function<void()>> callbacks = std::move(callbacks_);
         callbacks_.clear();
-        for (auto& callback : callbacks) {
-            callback();
+        for (const auto& callback : callbacks) {
+            run_callback(callback);
         }
     }
 
@@ -85,7 +118,11 @@ public:
         complete(State::value);
     }
 
+    // std::invalid_argument for a null pointer: result() could not rethrow it.
     void set_exception(std::exception_ptr error) {
+        if (!error) {
+            throw std::invalid_argument("set_exception(nullptr): a future needs an exception to hold");
+        }
         check_pending();
         outcome_ = std::move(error);
         complete(State::exception);

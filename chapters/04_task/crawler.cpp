@@ -10,8 +10,12 @@
 
 #include <chrono>
 #include <deque>
+#include <exception>
 #include <memory>
 #include <set>
+#include <stdexcept>
+#include <string>
+#include <system_error>
 
 #include "chapters/02_select_callbacks/selector.hpp"
 #include "chapters/04_task/io.hpp"
@@ -26,6 +30,31 @@ namespace {
 namespace http = common::http;
 using Clock = std::chrono::steady_clock;
 
+// The fetch of a page found no descriptor it could use: the process is out of
+// them (EMFILE, ENFILE), or the one it got is too high for select() to watch.
+// Not the page's fault: the crawler tries the page again later.
+struct OutOfDescriptors : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// A connecting socket that select() can watch, or OutOfDescriptors.
+common::Connecting connect_watchable(const http::Url& url, int max_fd) {
+    try {
+        common::Connecting connecting = common::start_connect(url.host, url.port);
+        if (connecting.fd.get() < max_fd) {
+            return connecting;
+        }
+        throw OutOfDescriptors("no descriptor below " + std::to_string(max_fd) +
+                               " (what select() can watch) is free for a socket");
+    } catch (const std::system_error& e) {
+        if (e.code() == std::errc::too_many_files_open ||
+            e.code() == std::errc::too_many_files_open_in_system) {
+            throw OutOfDescriptors(e.what());
+        }
+        throw;
+    }
+}
+
 struct Fetched {
     int status = 0;
     std::string reason;
@@ -37,7 +66,7 @@ struct Fetched {
 // the Io outlives every task, and a pointer parameter makes no promise the
 // coroutine frame could break (PITFALLS 2).
 Coroutine<Fetched> fetch(Io* io, http::Url url) {
-    common::Connecting connecting = common::start_connect(url.host, url.port);
+    common::Connecting connecting = connect_watchable(url, io->selector().max_fd());
     const common::Fd fd = std::move(connecting.fd);
     if (connecting.in_progress) {
         co_yield io->ready(fd.get(), ch02::event_write);
@@ -57,11 +86,13 @@ Coroutine<Fetched> fetch(Io* io, http::Url url) {
             common::throw_errno("send");
         }
     }
+    // To EOF, or until the response is whole by its Content-Length: a server
+    // may send all of it and keep the connection open.
     std::string raw;
-    for (;;) {
+    while (!http::response_complete(raw)) {
         const std::string bytes = co_yield io->read_chunk(fd.get());  // a recv error throws here
         if (bytes.empty()) {
-            break;
+            break;  // EOF
         }
         raw += bytes;
     }
@@ -86,6 +117,9 @@ public:
         while (pending_ > 0) {
             selector_.run_once(std::nullopt);
         }
+        if (page_callback_error_) {
+            std::rethrow_exception(page_callback_error_);
+        }
         report_.seconds = std::chrono::duration<double>(Clock::now() - begin).count();
         return std::move(report_);
     }
@@ -98,9 +132,9 @@ private:
     }
 
     void start_fetches() {
-        while (!todo_.empty() && started_ < options_.max_pages &&
+        while (!todo_.empty() && started_ < options_.max_pages && !page_callback_error_ &&
                (options_.concurrency == 0 || pending_ < options_.concurrency) &&
-               pending_ < max_concurrency) {
+               pending_ < descriptor_bound_) {
             const http::Url url = todo_.front();
             todo_.pop_front();
             ++started_;
@@ -124,18 +158,44 @@ private:
             for (const http::Url& link : fetched.links) {
                 enqueue(link);
             }
+        } catch (const OutOfDescriptors& e) {
+            if (postpone(url)) {
+                return;
+            }
+            page.error = e.what();
         } catch (const std::exception& e) {
             page.error = e.what();
         } catch (...) {
-            page.error = "unknown error";
+            page.error = "an exception not derived from std::exception";
         }
         report_.errors += page.error.empty() ? 0 : 1;
-        if (on_page_) {
-            on_page_(page);
+        // Caught here, not left to the task that calls this: it would report
+        // it and go on, and the caller of crawl() would never know.
+        if (on_page_ && !page_callback_error_) {
+            try {
+                on_page_(page);
+            } catch (...) {
+                page_callback_error_ = std::current_exception();
+            }
         }
         report_.pages.push_back(std::move(page));
         --pending_;
         start_fetches();
+    }
+
+    // The fetch of `url` found no descriptor it could use. Another fetch in
+    // flight frees one when it ends, so the page goes back to the front of the
+    // queue and the crawl keeps to as many fetches as fitted. With none in
+    // flight nothing would free one: false, and the page is an error.
+    bool postpone(const http::Url& url) {
+        if (pending_ <= 1) {  // counts this fetch
+            return false;
+        }
+        --pending_;
+        --started_;
+        descriptor_bound_ = pending_;
+        todo_.push_front(url);
+        return true;
     }
 
     CrawlOptions options_;
@@ -146,6 +206,8 @@ private:
     std::deque<http::Url> todo_;
     std::size_t started_ = 0;
     std::size_t pending_ = 0;
+    std::size_t descriptor_bound_ = max_concurrency;  // lowered when descriptors run out
+    std::exception_ptr page_callback_error_;           // on_page_ threw: start nothing more
     CrawlReport report_;
 };
 

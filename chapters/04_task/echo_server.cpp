@@ -3,8 +3,11 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +21,12 @@
 namespace ch04 {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
+// How long accepting pauses when the process is out of descriptors (asyncio
+// waits a second; a tenth keeps a server that recovers responsive).
+constexpr std::chrono::milliseconds kAcceptPause{100};
+
 class EchoServer {
 public:
     EchoServer(int listen_fd, const common::StopSignal& stop, const EchoServerOptions& options)
@@ -28,7 +37,10 @@ public:
 
     void run() {
         while (!stopping_) {
-            selector_.run_once(std::nullopt);
+            selector_.run_once(accept_pause_left());
+            if (accept_again_ && Clock::now() >= accept_retry_at_) {
+                resume_accepting();
+            }
         }
         // The connections still open are closed when the selector, and with
         // it every pending registration, future and task, is destroyed.
@@ -56,14 +68,20 @@ private:
                 try {
                     fd = common::accept_connection(listen_fd);
                 } catch (const std::system_error& e) {
-                    log(std::string("echo server: ") + e.what() + "; accepting again when a connection closes");
+                    log(std::string("echo server: ") + e.what() +
+                        "; accepting again when a connection closes, or in " +
+                        std::to_string(kAcceptPause.count()) + " ms");
                     out_of_descriptors = true;
                 }
                 if (out_of_descriptors) {
-                    // EMFILE: wait for a connection to close instead of
-                    // spinning on a listener that stays readable.
-                    slot_freed_ = std::make_shared<Future<Unit>>();
-                    co_yield slot_freed_;
+                    // EMFILE: stop accepting instead of spinning on a listener
+                    // that stays readable. A connection of ours that closes
+                    // frees a descriptor; but with none open (the descriptors
+                    // are held elsewhere in the process) nothing ever would,
+                    // so the loop also tries again after a pause.
+                    accept_again_ = std::make_shared<Future<Unit>>();
+                    accept_retry_at_ = Clock::now() + kAcceptPause;
+                    co_yield accept_again_;
                     continue;
                 }
                 if (!fd) {
@@ -128,15 +146,27 @@ private:
                 log("echo server: connection failed");
             }
         }
-        if (slot_freed_) {
-            std::exchange(slot_freed_, nullptr)->set_result(Unit{});
+        if (accept_again_) {
+            resume_accepting();
         }
     }
+
+    // While accepting is paused, how long the loop may wait before it tries again.
+    [[nodiscard]] std::optional<std::chrono::milliseconds> accept_pause_left() const {
+        if (!accept_again_) {
+            return std::nullopt;
+        }
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(accept_retry_at_ - Clock::now());
+        return std::max(left, std::chrono::milliseconds(0));
+    }
+
+    void resume_accepting() { std::exchange(accept_again_, nullptr)->set_result(Unit{}); }
 
     const EchoServerOptions& options_;
     ch02::Selector selector_;
     Io io_{selector_};
-    std::shared_ptr<Future<Unit>> slot_freed_;
+    std::shared_ptr<Future<Unit>> accept_again_;  // set while accepting is paused
+    Clock::time_point accept_retry_at_;
     EchoStats stats_;
     std::uint64_t live_ = 0;
     bool stopping_ = false;

@@ -6,6 +6,8 @@
 // logs "Task exception was never retrieved"; so does this destructor.
 //
 // Callbacks still run inline, inside set_result(); chapter 06 changes that.
+// As in chapter 03, an exception thrown by a callback is reported and stops
+// there: the other callbacks still run, and the producer never sees it.
 #pragma once
 
 #include <exception>
@@ -18,6 +20,58 @@
 #include <vector>
 
 namespace ch04 {
+
+// The result of a future that only says "it happened" (a socket is writable).
+struct Unit {};
+
+// What an exception says, for a report: what() or, for one that is not a
+// std::exception, that much.
+inline std::string describe(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+        return "an exception not derived from std::exception";
+    }
+}
+
+// Where an exception nobody retrieved is reported (stderr by default).
+inline std::function<void(const std::string&)>& unretrieved_exception_reporter() {
+    static std::function<void(const std::string&)> reporter = [](const std::string& message) {
+        std::cerr << message << '\n';
+    };
+    return reporter;
+}
+
+inline void report_unretrieved(const std::exception_ptr& error) noexcept {
+    try {
+        unretrieved_exception_reporter()("future exception was never retrieved: " + describe(error));
+    } catch (...) {
+    }
+}
+
+// Where an exception thrown by a done-callback is reported (stderr by default).
+inline std::function<void(const std::string&)>& callback_exception_reporter() {
+    static std::function<void(const std::string&)> reporter = [](const std::string& message) {
+        std::cerr << message << '\n';
+    };
+    return reporter;
+}
+
+// Runs one done-callback. Nobody up the stack could handle its exception: the
+// producer did not write the callback and the consumer is not on the stack.
+inline void run_callback(const std::function<void()>& callback) noexcept {
+    try {
+        callback();
+    } catch (...) {
+        try {
+            callback_exception_reporter()("exception in a future's done-callback: " +
+                                          describe(std::current_exception()));
+        } catch (...) {
+        }
+    }
+}
 
 // The untyped part: state and callbacks. The fetch coroutines yield
 // FutureBase pointers, so one coroutine can wait on futures of any type.
@@ -33,7 +87,7 @@ public:
     // Runs `callback` when the future completes, or right now if it has.
     void on_done(std::function<void()> callback) {
         if (done()) {
-            callback();
+            run_callback(callback);
             return;
         }
         callbacks_.push_back(std::move(callback));
@@ -55,8 +109,8 @@ protected:
         state_ = state;
         std::vector<std::function<void()>> callbacks = std::move(callbacks_);
         callbacks_.clear();
-        for (auto& callback : callbacks) {
-            callback();
+        for (const auto& callback : callbacks) {
+            run_callback(callback);
         }
     }
 
@@ -65,32 +119,6 @@ protected:
 private:
     std::vector<std::function<void()>> callbacks_;
 };
-
-// The result of a future that only says "it happened" (a socket is writable).
-struct Unit {};
-
-// Where an exception nobody retrieved is reported (stderr by default).
-inline std::function<void(const std::string&)>& unretrieved_exception_reporter() {
-    static std::function<void(const std::string&)> reporter = [](const std::string& message) {
-        std::cerr << message << '\n';
-    };
-    return reporter;
-}
-
-inline void report_unretrieved(const std::exception_ptr& error) noexcept {
-    std::string what = "an exception not derived from std::exception";
-    try {
-        std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-        what = e.what();
-    } catch (...) {
-    }
-    try {
-        unretrieved_exception_reporter()("future exception was never retrieved: " + what);
-    } catch (...) {
-    }
-}
-
 
 template <typename T>
 class Future : public FutureBase {
@@ -113,7 +141,11 @@ public:
         complete(State::value);
     }
 
+    // std::invalid_argument for a null pointer: result() could not rethrow it.
     void set_exception(std::exception_ptr error) {
+        if (!error) {
+            throw std::invalid_argument("set_exception(nullptr): a future needs an exception to hold");
+        }
         check_pending();
         outcome_ = std::move(error);
         complete(State::exception);

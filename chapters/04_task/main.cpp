@@ -35,7 +35,10 @@ commands:
                 --concurrency K   at most K fetches at once; 0: no bound (default: no bound on
                                   the embedded site, 20 for a URL: python3 -m http.server
                                   resets connections beyond its listen backlog of 5)
-                                  select() caps K at 900 descriptors
+                                  K is at most 900; select() watches descriptors below 1024
+                                  only, so a fetch that gets a higher one waits for another
+                                  to finish (the embedded site, in this process, holds the
+                                  other end of each connection: two descriptors a fetch)
                 --delay-ms D      the embedded site waits D ms before each response
                 --pages N         pages of the embedded site (default 100)
                 prints one line per URL, then "fetched N pages (E errors) in T s";

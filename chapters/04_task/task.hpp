@@ -31,6 +31,7 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 
 #include "chapters/04_task/future.hpp"
@@ -55,6 +56,14 @@ struct ReturnValue<Unit> {
     static Unit take() noexcept { return {}; }
 };
 
+// The U of a Future<U> or of a class derived from one (a Task<U>). Declared
+// only, for deduction: deduction sees a Task<U>* as a Future<U>*, but never a
+// shared_ptr<Task<U>> as a shared_ptr<Future<U>>.
+template <typename U>
+std::type_identity<U> future_value(const Future<U>*);
+template <typename F>
+using FutureValue = typename decltype(future_value(std::declval<F*>()))::type;
+
 }  // namespace detail
 
 template <typename T>
@@ -70,9 +79,10 @@ public:
         void unhandled_exception() noexcept { exception = std::current_exception(); }
 
         // `co_yield future` suspends until the future completes and then
-        // evaluates to its result (or throws its exception).
-        template <typename U>
-        auto yield_value(std::shared_ptr<Future<U>> future) noexcept {
+        // evaluates to its result (or throws its exception). Any future will
+        // do, a Task among them: `int n = co_yield Task<int>::spawn(...);`.
+        template <typename F, typename U = detail::FutureValue<F>>
+        auto yield_value(std::shared_ptr<F> future) noexcept {
             struct Awaiter {
                 Future<U>* future;  // kept alive by whoever completes it, not by us
                 bool await_ready() const noexcept { return false; }

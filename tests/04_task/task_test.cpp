@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -13,6 +15,23 @@ using ch04::Coroutine;
 using ch04::Future;
 using ch04::Task;
 using ch04::Unit;
+
+// Captures what one of the futures' reporters says, for one test.
+class CapturedReports {
+public:
+    explicit CapturedReports(std::function<void(const std::string&)>& reporter)
+        : reporter_(reporter),
+          previous_(std::exchange(reporter, [this](const std::string& message) { reports.push_back(message); })) {}
+    CapturedReports(const CapturedReports&) = delete;
+    CapturedReports& operator=(const CapturedReports&) = delete;
+    ~CapturedReports() { reporter_ = std::move(previous_); }
+
+    std::vector<std::string> reports;
+
+private:
+    std::function<void(const std::string&)>& reporter_;
+    std::function<void(const std::string&)> previous_;
+};
 
 // Counts live instances, to see frames' locals destroyed.
 struct Tracked {
@@ -164,6 +183,76 @@ TEST(Future, CompletingTwiceAndReadingPendingAreErrors) {
     EXPECT_THROW((void)f.result(), std::logic_error);
     f.set_result(1);
     EXPECT_THROW(f.set_result(2), std::logic_error);
+}
+
+TEST(Future, SetExceptionWithNullIsAnErrorAndLeavesItPending) {
+    Future<int> f;
+    EXPECT_THROW(f.set_exception(nullptr), std::invalid_argument);
+    EXPECT_FALSE(f.done());
+    f.set_result(3);
+    EXPECT_EQ(f.result(), 3);
+}
+
+TEST(Future, ACallbacksExceptionIsReportedAndTheOtherCallbacksStillRun) {
+    const CapturedReports captured(ch04::callback_exception_reporter());
+    Future<int> f;
+    std::vector<int> ran;
+    f.add_done_callback([&](Future<int>&) { ran.push_back(1); });
+    f.add_done_callback([&](Future<int>&) {
+        ran.push_back(2);
+        throw std::runtime_error("callback broke");
+    });
+    f.add_done_callback([&](Future<int>&) {
+        ran.push_back(3);
+        throw 42;  // not a std::exception
+    });
+    f.add_done_callback([&](Future<int>&) { ran.push_back(4); });
+    EXPECT_NO_THROW(f.set_result(0)) << "the producer is not the place for a consumer's error";
+    EXPECT_EQ(ran, (std::vector<int>{1, 2, 3, 4}));
+    ASSERT_EQ(captured.reports.size(), 2u);
+    EXPECT_NE(captured.reports[0].find("callback broke"), std::string::npos) << captured.reports[0];
+    EXPECT_NE(captured.reports[1].find("not derived from std::exception"), std::string::npos);
+}
+
+TEST(Task, ACallbackThatThrowsOnATaskDoesNotStopTheTasksWaitingForIt) {
+    const CapturedReports captured(ch04::callback_exception_reporter());
+    auto f = std::make_shared<Future<int>>();
+    const auto task = Task<int>::spawn(rethrows(f));
+    task->add_done_callback([](Future<int>&) { throw std::runtime_error("careless listener"); });
+    int seen = 0;
+    task->add_done_callback([&](Future<int>& done) { seen = done.result(); });
+    EXPECT_NO_THROW(f->set_result(8));
+    EXPECT_EQ(seen, 8);
+    EXPECT_EQ(captured.reports.size(), 1u);
+}
+
+// A task that waits for other tasks, as chapter 05 will let coroutines await
+// each other directly. Each inner task waits on its own future.
+Coroutine<int> sum_of_tasks(std::shared_ptr<Future<int>> a, std::shared_ptr<Future<int>> b) {
+    const int x = co_yield Task<int>::spawn(rethrows(a));
+    const int y = co_yield Task<int>::spawn(rethrows(b));
+    co_return x + y;
+}
+
+TEST(Task, ATaskCanYieldAnotherTaskAndGetsItsValue) {
+    auto a = std::make_shared<Future<int>>();
+    auto b = std::make_shared<Future<int>>();
+    const auto task = Task<int>::spawn(sum_of_tasks(a, b));
+    a->set_result(20);
+    EXPECT_FALSE(task->done()) << "waits for the second inner task";
+    b->set_result(22);
+    ASSERT_TRUE(task->done());
+    EXPECT_EQ(task->result(), 42);
+}
+
+TEST(Task, AnInnerTaskAlreadyDoneResumesAtOnceAndItsExceptionIsThrownAtTheYield) {
+    auto a = std::make_shared<Future<int>>();
+    auto b = std::make_shared<Future<int>>();
+    a->set_result(1);
+    b->set_exception(std::make_exception_ptr(std::runtime_error("inner failed")));
+    const auto task = Task<int>::spawn(sum_of_tasks(a, b));
+    ASSERT_TRUE(task->done());
+    EXPECT_THROW((void)task->result(), std::runtime_error);
 }
 
 }  // namespace

@@ -78,11 +78,63 @@ TEST(ParseResponse, MalformedInputIsAProtocolError) {
     }
 }
 
+TEST(ParseResponse, AFoldedHeaderLineContinuesThePreviousValue) {
+    const Response r = parse_response(
+        "HTTP/1.0 200 OK\r\nX-Long: a\r\n b\r\n\tc  \r\nX-Next: d\r\nContent-Length: 2\r\n\r\nok");
+    EXPECT_EQ(r.header("x-long"), "a b c");
+    EXPECT_EQ(r.header("x-next"), "d");
+    EXPECT_EQ(r.body, "ok");
+}
+
+TEST(ParseResponse, AFoldedLineIsNeverAHeaderOfItsOwn) {
+    // Trimmed first, the continuation would read as "Content-Length: 0" and
+    // cut the body to nothing.
+    const Response r = parse_response("HTTP/1.0 200 OK\r\nX-Long: a\r\n\tContent-Length: 0\r\n\r\nbody");
+    EXPECT_EQ(r.header("x-long"), "a Content-Length: 0");
+    EXPECT_EQ(r.header("content-length"), std::nullopt);
+    EXPECT_EQ(r.body, "body");
+    EXPECT_FALSE(response_complete("HTTP/1.0 200 OK\r\nX-Long: a\r\n\tContent-Length: 0\r\n\r\nbody"));
+}
+
+TEST(ParseResponse, AContinuationWithNoHeaderBeforeItIsAProtocolError) {
+    EXPECT_THROW(parse_response("HTTP/1.0 200 OK\r\n Content-Length: 0\r\n\r\n"), ProtocolError);
+    EXPECT_THROW(parse_response("HTTP/1.0 200 OK\n\tX: y\n\n"), ProtocolError);
+}
+
+TEST(ParseResponse, AResponseLargerThanTheLimitIsAProtocolError) {
+    const std::string head = "HTTP/1.0 200 OK\r\n\r\n";
+    const std::string at_limit = head + std::string(kMaxResponseBytes - head.size(), 'x');
+    EXPECT_EQ(parse_response(at_limit).body.size(), kMaxResponseBytes - head.size());
+    EXPECT_THROW(parse_response(at_limit + "x"), ProtocolError);
+    // A Content-Length beyond the limit fails as soon as the headers are in.
+    const std::string declared = "HTTP/1.0 200 OK\r\nContent-Length: " + std::to_string(kMaxResponseBytes) + "\r\n\r\nab";
+    EXPECT_THROW(parse_response(declared), ProtocolError);
+    EXPECT_THROW(parse_response("HTTP/1.0 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n"), ProtocolError);
+}
+
 TEST(ResponseComplete, FollowsContentLength) {
     EXPECT_FALSE(response_complete("HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\nab"));
     EXPECT_TRUE(response_complete("HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\nabcd"));
+    EXPECT_TRUE(response_complete("HTTP/1.0 200 OK\r\ncontent-length:4\r\n\r\nabcdef"));
     EXPECT_FALSE(response_complete("HTTP/1.0 200 OK\r\n\r\nbody until EOF"));
     EXPECT_FALSE(response_complete("HTTP/1.0 200 OK\r\nContent-Le"));
+    EXPECT_FALSE(response_complete(""));
+}
+
+TEST(ResponseComplete, IsTrueOnceMoreBytesCannotHelp) {
+    // Each of these is an error whatever follows: a reader stops and lets
+    // parse_response say why, instead of waiting for a close that may never come.
+    const std::vector<std::string> hopeless{
+        "HTTX/1.0 ??? nonsense\r\n\r\n",
+        "HTTP/1.0 200 OK\r\nContent-Length: lots\r\n\r\n",
+        "HTTP/1.0 200 OK\r\nContent-Length: " + std::to_string(kMaxResponseBytes) + "\r\n\r\n",
+        "HTTP/1.0 200 OK\r\n" + std::string(64 * 1024 + 4, 'h'),
+        "HTTP/1.0 200 OK\r\n\r\n" + std::string(kMaxResponseBytes, 'x'),
+    };
+    for (const std::string& raw : hopeless) {
+        EXPECT_TRUE(response_complete(raw)) << raw.substr(0, 60);
+        EXPECT_THROW(parse_response(raw), ProtocolError) << raw.substr(0, 60);
+    }
 }
 
 TEST(ExtractLinks, ResolvesEveryLinkFormAgainstTheBase) {
@@ -127,6 +179,39 @@ TEST(ExtractLinks, SurvivesUnterminatedMarkup) {
               std::vector<std::string>{"/ok"});
     EXPECT_TRUE(extract_links(base, "href").empty());
     EXPECT_TRUE(extract_links(base, "href=").empty());
+}
+
+TEST(ExtractLinks, DotDotAboveTheRootStaysAtTheRoot) {
+    const Url base{"127.0.0.1", 80, "/dir/page"};
+    EXPECT_EQ(paths(extract_links(base, R"html(<a href="/../x"></a><a href="../../../y/./z"></a>)html")),
+              (std::vector<std::string>{"/x", "/y/z"}));
+}
+
+TEST(ExtractLinks, ABaseWithAQueryResolvesAgainstItsPathOnly) {
+    const Url base{"127.0.0.1", 80, "/dir/page?a=/b/c"};
+    EXPECT_EQ(paths(extract_links(base, R"html(<a href="other"></a><a href="?q#frag"></a><a href="../up?x"></a>)html")),
+              (std::vector<std::string>{"/dir/other", "/dir/page?q", "/up?x"}));
+}
+
+TEST(ExtractLinks, AttributeNamesAndHostsAreCaseInsensitive) {
+    const Url base{"LocalHost", 8080, "/"};
+    const std::vector<Url> links = extract_links(
+        base, R"html(<A HREF="/a">x</A> <a Href="http://LOCALHOST:8080/b">y</a> <a href="http://localhost:8080/a">z</a>)html");
+    EXPECT_EQ(links, (std::vector<Url>{{"localhost", 8080, "/a"}, {"localhost", 8080, "/b"}}));
+}
+
+TEST(ExtractLinks, APageOfManyLinksKeepsEachOnceInOrder) {
+    const Url base{"127.0.0.1", 80, "/"};
+    std::string html;
+    for (int round = 0; round < 2; ++round) {
+        for (int i = 0; i < 20'000; ++i) {
+            html += "<a href=\"/p/" + std::to_string(i) + "\">x</a>\n";
+        }
+    }
+    const std::vector<Url> links = extract_links(base, html);
+    ASSERT_EQ(links.size(), 20'000u);
+    EXPECT_EQ(links.front().path, "/p/0");
+    EXPECT_EQ(links.back().path, "/p/19999");
 }
 
 }  // namespace
