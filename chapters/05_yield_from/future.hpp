@@ -12,7 +12,10 @@
 // the future later resumes nobody (PITFALLS 3).
 //
 // Callbacks still run inline, inside set_result(), and so does the resumption
-// of an awaiting coroutine; chapter 06 changes that.
+// of an awaiting coroutine; chapter 06 changes that. An exception escaping a
+// callback is reported and the next callback runs: it must not skip the
+// others or the waiting coroutines, and set_result() may be called where
+// nothing can catch it (a task's final suspend is noexcept).
 #pragma once
 
 #include <coroutine>
@@ -109,6 +112,29 @@ private:
     WaitNode sentinel_;
 };
 
+// Where a future reports an exception nobody can handle (stderr by
+// default): one never retrieved, or one escaping a done callback.
+inline std::function<void(const std::string&)>& exception_reporter() {
+    static std::function<void(const std::string&)> reporter = [](const std::string& message) {
+        std::cerr << message << '\n';
+    };
+    return reporter;
+}
+
+inline void report_exception(const std::string& context, const std::exception_ptr& error) noexcept {
+    std::string what = "an exception not derived from std::exception";
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        what = e.what();
+    } catch (...) {
+    }
+    try {
+        exception_reporter()(context + what);
+    } catch (...) {  // from noexcept callers: a reporter that fails has nowhere to report to
+    }
+}
+
 // The untyped part: state, callbacks and waiting coroutines.
 class FutureBase {
 public:
@@ -120,9 +146,10 @@ public:
     [[nodiscard]] bool done() const noexcept { return state_ != State::pending; }
 
     // Runs `callback` when the future completes, or right now if it has.
+    // What it throws is reported, not propagated (see complete()).
     void on_done(std::function<void()> callback) {
         if (done()) {
-            callback();
+            run_callback(callback);
             return;
         }
         callbacks_.push_back(std::move(callback));
@@ -144,7 +171,10 @@ protected:
     // coroutines, inline, each in the order it was added. Both lists are
     // moved out first: a callback or a resumed coroutine may add callbacks,
     // or drop the last reference to this very future, without disturbing
-    // these loops, which touch only locals from here on.
+    // these loops, which touch only locals from here on. A callback that
+    // throws is reported and skipped: the others, and the waiting
+    // coroutines, still run. (A resumed coroutine throws nothing: its
+    // exceptions stay in its promise.)
     void complete(State state) {
         state_ = state;
         WaitList waiting;
@@ -152,7 +182,7 @@ protected:
         std::vector<std::function<void()>> callbacks = std::move(callbacks_);
         callbacks_.clear();
         for (auto& callback : callbacks) {
-            callback();
+            run_callback(callback);
         }
         waiting.resume_all();
     }
@@ -160,6 +190,14 @@ protected:
     State state_ = State::pending;
 
 private:
+    static void run_callback(std::function<void()>& callback) noexcept {
+        try {
+            callback();
+        } catch (...) {
+            report_exception("exception in a future's done callback: ", std::current_exception());
+        }
+    }
+
     std::vector<std::function<void()>> callbacks_;
     WaitList waiting_;
 };
@@ -167,36 +205,13 @@ private:
 // The result of a future that only says "it happened" (a socket is writable).
 struct Unit {};
 
-// Where an exception nobody retrieved is reported (stderr by default).
-inline std::function<void(const std::string&)>& unretrieved_exception_reporter() {
-    static std::function<void(const std::string&)> reporter = [](const std::string& message) {
-        std::cerr << message << '\n';
-    };
-    return reporter;
-}
-
-inline void report_unretrieved(const std::exception_ptr& error) noexcept {
-    std::string what = "an exception not derived from std::exception";
-    try {
-        std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-        what = e.what();
-    } catch (...) {
-    }
-    try {
-        unretrieved_exception_reporter()("future exception was never retrieved: " + what);
-    } catch (...) {
-    }
-}
-
-
 template <typename T>
 class Future : public FutureBase {
 public:
     Future() = default;
     ~Future() override {
         if (state_ == State::exception && !retrieved_) {
-            report_unretrieved(std::get<std::exception_ptr>(outcome_));
+            report_exception("future exception was never retrieved: ", std::get<std::exception_ptr>(outcome_));
         }
     }
 

@@ -16,7 +16,7 @@ namespace {
 class EchoServer {
 public:
     EchoServer(const EchoServerOptions& options)
-        : options_(options), loop_(LoopOptions{.selector = options.selector, .clock = nullptr}) {}
+        : options_(options), loop_(LoopOptions{.selector = options.selector, .clock = options.clock}) {}
 
     void run(int listen_fd, const common::StopSignal& stop) {
         create_task(loop_, wait_for_stop(common::Fd(::dup(stop.fd()))));
@@ -70,6 +70,12 @@ private:
                 if (!connection) {
                     break;
                 }
+                if (!loop_.can_watch(connection->get())) {
+                    ++stats_.refused;
+                    log("echo server: refusing connection: fd " + std::to_string(connection->get()) + " is beyond what " +
+                        loop_.selector_name() + "() can watch");
+                    continue;
+                }
                 ++stats_.accepted;
                 ++live_;
                 create_task(loop_, echo(std::move(*connection)));
@@ -81,16 +87,18 @@ private:
         try {
             AsyncSocket socket(loop_, std::move(fd));
             std::array<char, 16 * 1024> buffer;
+            // Each message the peer sends gives it idle_timeout to take the
+            // echo and send the next one. The write has the deadline too: a
+            // peer that sends but never reads would otherwise hold us forever
+            // once our send buffer is full.
+            std::optional<TimePoint> deadline = idle_deadline();
             for (;;) {
-                std::optional<TimePoint> deadline;
-                if (options_.idle_timeout) {
-                    deadline = loop_.time() + *options_.idle_timeout;
-                }
                 const std::size_t n = co_await socket.read_some(buffer, deadline);
                 if (n == 0) {
                     break;  // EOF
                 }
-                co_await socket.write_all(std::span<const char>(buffer.data(), n));
+                deadline = idle_deadline();
+                co_await socket.write_all(std::span<const char>(buffer.data(), n), deadline);
                 stats_.bytes_echoed += n;
             }
         } catch (const TimeoutError&) {
@@ -100,6 +108,14 @@ private:
         }
         --live_;
         ++stats_.closed;
+    }
+
+    // None without an idle timeout: then a wait costs no clock read and no timer.
+    std::optional<TimePoint> idle_deadline() const {
+        if (!options_.idle_timeout) {
+            return std::nullopt;
+        }
+        return loop_.time() + *options_.idle_timeout;
     }
 
     const EchoServerOptions& options_;

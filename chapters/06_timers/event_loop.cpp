@@ -8,19 +8,23 @@
 namespace ch06 {
 
 EventLoop::EventLoop(LoopOptions options)
-    : clock_(options.clock ? std::move(options.clock) : std::make_shared<SteadyClock>()),
+    : link_(std::make_shared<LoopLink>(LoopLink{this})),
+      clock_(options.clock ? std::move(options.clock) : std::make_shared<SteadyClock>()),
       selector_(make_selector(options.selector)) {}
 
 EventLoop::~EventLoop() {
     // Order matters. Nothing may be resumed any more; then destroy the frames
-    // of unfinished tasks (their sockets unregister from the selector, which
-    // is still here); then drop the tasks and the timers that pointed into them.
+    // of unfinished tasks (their awaiters cancel their timers in the heap and
+    // their sockets unregister from the selector, both still here); then drop
+    // the tasks (an exception nobody retrieved is still reported through this
+    // loop) and the timers; last, tell the futures that outlive us.
     ready_.clear();
     for (auto& [raw, task] : tasks_) {
         task->destroy_frame();
     }
     tasks_.clear();
     timers_.clear();
+    link_->loop = nullptr;
 }
 
 Handle EventLoop::call_soon(std::function<void()> callback) {
@@ -112,14 +116,6 @@ void EventLoop::run_ready() {
     }
 }
 
-void EventLoop::run_forever() {
-    stopping_ = false;
-    while (!stopping_) {
-        run_once();
-    }
-    stopping_ = false;
-}
-
 void EventLoop::dispatch(const IoEvent& event) {
     IoWatcher& watcher = *static_cast<IoWatcher*>(event.token);
     unsigned unwanted = 0;
@@ -158,14 +154,17 @@ void EventLoop::want(IoWatcher& watcher, unsigned interest) {
     if ((watcher.registered & interest) == interest) {
         return;  // already watched: the common case costs nothing
     }
-    watcher.registered |= interest;
+    // Recorded only once the selector has accepted it: if add() throws, the
+    // next wait must try again, not believe the descriptor is watched.
+    const unsigned wanted = watcher.registered | interest;
     if (watcher.added) {
-        selector_->modify(watcher.fd, watcher.registered, &watcher);
+        selector_->modify(watcher.fd, wanted, &watcher);
     } else {
-        selector_->add(watcher.fd, watcher.registered, &watcher);
+        selector_->add(watcher.fd, wanted, &watcher);
         watcher.added = true;
         ++watched_;
     }
+    watcher.registered = wanted;
 }
 
 void EventLoop::forget(IoWatcher& watcher) {

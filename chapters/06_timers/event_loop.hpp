@@ -19,7 +19,10 @@
 //     scheduling order; Handle::cancel before the deadline prevents the call;
 //   - an exception escaping a callback is reported to the exception handler
 //     and the loop goes on;
-//   - future callbacks are scheduled with call_soon, never run inline.
+//   - future callbacks are scheduled with call_soon, never run inline;
+//   - stop() ends run_forever / run_until_complete after the current
+//     iteration (one iteration if called before), and the request is
+//     cleared when they return.
 #pragma once
 
 #include <coroutine>
@@ -89,7 +92,21 @@ private:
 class TaskBase {
 public:
     virtual ~TaskBase() = default;
+
+private:
+    friend class EventLoop;
+    // Only the loop may destroy a task's frame, and only once nothing can
+    // resume it any more (~EventLoop).
     virtual void destroy_frame() noexcept = 0;
+};
+
+class EventLoop;
+
+// What a future keeps of its loop. The loop clears it when it is destroyed:
+// a future that outlives its loop (a task whose shared_ptr the caller kept)
+// then knows the loop is gone instead of calling into freed memory.
+struct LoopLink {
+    EventLoop* loop;
 };
 
 // A descriptor's registration: who waits to read, who waits to write. Owned
@@ -124,24 +141,47 @@ public:
 
     // --- running ---
     void run_once();
-    void run_forever();  // until stop()
+    // Runs iterations until stop() is called.
+    void run_forever() {
+        run_until([] { return false; });
+    }
+    // Runs iterations until `done()` holds or stop() is called; at least one,
+    // so a stop() requested before the call still lets one iteration run, as
+    // in asyncio. The request is cleared on return (also by an exception):
+    // a stale one would make every later wait non-blocking. Returns done().
+    template <typename Done>
+    bool run_until(Done done);
+    // Ends run_forever / run_until after the iteration that is running.
     void stop() { stopping_ = true; }
 
-    // --- awaitable sleep: `co_await loop.sleep(10ms)`; sleep(0) yields to the others ---
-    struct SleepAwaiter {
-        EventLoop& loop;
-        Duration delay;
-        bool await_ready() const noexcept { return delay < Duration::zero(); }
+    // --- awaitable sleep: `co_await loop.sleep(10ms)` ---
+    // Any delay <= 0 yields to the others: one trip through the ready queue,
+    // no timer, no allocation. A longer one is a timer, cancelled if the
+    // sleeping frame is destroyed first (PITFALLS 3), so it never resumes a
+    // freed frame.
+    class SleepAwaiter {
+    public:
+        SleepAwaiter(EventLoop& loop, Duration delay) noexcept : loop_(loop), delay_(delay) {}
+        SleepAwaiter(const SleepAwaiter&) = delete;  // the timer belongs to this wait
+        SleepAwaiter& operator=(const SleepAwaiter&) = delete;
+        ~SleepAwaiter() { timer_.cancel(); }  // a no-op once fired, or with no timer
+
+        bool await_ready() const noexcept { return false; }
         void await_suspend(std::coroutine_handle<> coroutine) {
-            if (delay == Duration::zero()) {
-                loop.resume_soon(coroutine);  // one trip through the ready queue
+            if (delay_ <= Duration::zero()) {
+                loop_.resume_soon(coroutine);
             } else {
-                loop.call_later(delay, [coroutine] { coroutine.resume(); });
+                timer_ = loop_.call_later(delay_, [coroutine] { coroutine.resume(); });
             }
         }
         void await_resume() const noexcept {}
+
+    private:
+        EventLoop& loop_;
+        Duration delay_;
+        Handle timer_;
     };
-    SleepAwaiter sleep(Duration delay) { return SleepAwaiter{*this, delay}; }
+    SleepAwaiter sleep(Duration delay) { return {*this, delay}; }
 
     // --- tasks (see task.hpp for create_task / run_until_complete) ---
     void adopt(std::shared_ptr<TaskBase> task);
@@ -149,8 +189,14 @@ public:
     [[nodiscard]] std::size_t live_tasks() const { return tasks_.size(); }
 
     // --- I/O, for AsyncSocket ---
-    void want(IoWatcher& watcher, unsigned interest);  // make sure the selector watches `interest`
-    void forget(IoWatcher& watcher);                   // before the descriptor closes
+    // Makes sure the selector watches `interest`. If the selector refuses
+    // (select() and a descriptor >= FD_SETSIZE), it throws and records nothing.
+    void want(IoWatcher& watcher, unsigned interest);
+    void forget(IoWatcher& watcher);  // before the descriptor closes
+    [[nodiscard]] bool can_watch(int fd) const { return selector_->can_watch(fd); }
+
+    // --- for futures (future.hpp) ---
+    [[nodiscard]] std::shared_ptr<const LoopLink> link() const { return link_; }
 
     // --- errors ---
     using ExceptionHandler = std::function<void(std::string_view message)>;
@@ -169,6 +215,7 @@ private:
     void dispatch(const IoEvent& event);
     void run_ready();
 
+    std::shared_ptr<LoopLink> link_;
     std::shared_ptr<TimeSource> clock_;
     std::unique_ptr<Selector> selector_;
     ReadyQueue ready_;
@@ -180,5 +227,17 @@ private:
     std::size_t watched_ = 0;
     bool stopping_ = false;
 };
+
+template <typename Done>
+bool EventLoop::run_until(Done done) {
+    struct ClearStopRequest {
+        bool& stopping;
+        ~ClearStopRequest() { stopping = false; }
+    } const clear{stopping_};
+    do {
+        run_once();
+    } while (!stopping_ && !done());
+    return done();
+}
 
 }  // namespace ch06

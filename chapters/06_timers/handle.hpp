@@ -26,11 +26,18 @@ public:
     explicit Handle(std::shared_ptr<HandleState> state) : state_(std::move(state)) {}
 
     // Before the callback has run: it never will. After: nothing happens.
-    void cancel();
+    // (Inline up to the first test: an awaiter that never scheduled a timer
+    // cancels an empty handle on every await, and that must cost nothing.)
+    void cancel() noexcept {
+        if (state_ && !state_->cancelled && !state_->fired) {
+            cancel_pending();
+        }
+    }
     [[nodiscard]] bool cancelled() const { return state_ && state_->cancelled; }
     [[nodiscard]] bool fired() const { return state_ && state_->fired; }
 
 private:
+    void cancel_pending() noexcept;
     std::shared_ptr<HandleState> state_;
 };
 

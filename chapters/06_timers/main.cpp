@@ -46,8 +46,8 @@ commands:
                 exit 0 when the crawl ran, 1 when the root could not be fetched
   echo-server   [--host H] [--port N] [--idle-timeout S] [--selector epoll|select]
                 serve the echo protocol until SIGINT or SIGTERM; the first line printed
-                is "listening on HOST:PORT"; --idle-timeout closes connections silent
-                for S seconds
+                is "listening on HOST:PORT"; --idle-timeout closes a connection whose
+                peer sends nothing, or takes none of the echo, for S seconds
   --help        this text
 )";
 

@@ -63,6 +63,7 @@ public:
         }
     }
 
+    [[nodiscard]] bool can_watch(int fd) const override { return fd >= 0; }
     [[nodiscard]] const char* name() const override { return "epoll"; }
 
 private:
@@ -84,7 +85,7 @@ private:
 class SelectSelector final : public Selector {
 public:
     void add(int fd, unsigned interest, void* token) override {
-        if (fd < 0 || fd >= FD_SETSIZE) {
+        if (!can_watch(fd)) {
             throw std::out_of_range("select() cannot watch fd " + std::to_string(fd) +
                                     " (FD_SETSIZE is " + std::to_string(FD_SETSIZE) + ")");
         }
@@ -139,6 +140,7 @@ public:
         }
     }
 
+    [[nodiscard]] bool can_watch(int fd) const override { return fd >= 0 && fd < FD_SETSIZE; }
     [[nodiscard]] const char* name() const override { return "select"; }
 
 private:

@@ -35,6 +35,8 @@ public:
     // `events`. A signal (EINTR) returns early with nothing: the loop
     // recomputes its timeout and waits again.
     virtual void wait(std::optional<std::chrono::nanoseconds> timeout, std::vector<IoEvent>& events) = 0;
+    // False for a descriptor add() would refuse (select: fd >= FD_SETSIZE).
+    [[nodiscard]] virtual bool can_watch(int fd) const = 0;
     [[nodiscard]] virtual const char* name() const = 0;
 };
 

@@ -10,24 +10,35 @@
 namespace ch06 {
 
 void AsyncSocket::WaitAwaiter::await_suspend(std::coroutine_handle<> awaiting) {
-    slot() = awaiting;
+    // Register first: if the selector refuses the descriptor, the exception
+    // leaves nothing behind that could resume this frame later.
     socket_.loop_.want(socket_.watcher_, interest_);  // no system call when already watched
     if (deadline_) {
-        timer_ = socket_.loop_.call_at(*deadline_, [this, awaiting] {
-            if (slot() != awaiting) {
-                return;  // the descriptor was ready first: we are already queued
-            }
-            slot() = nullptr;
-            timed_out_ = true;
-            awaiting.resume();
-        });
+        timer_ = socket_.loop_.call_at(*deadline_, [this] { on_deadline(); });
+    }
+    awaiting_ = awaiting;
+    slot() = awaiting;
+}
+
+void AsyncSocket::WaitAwaiter::on_deadline() {
+    if (slot() != awaiting_) {
+        return;  // the descriptor was ready first: we are already queued
+    }
+    slot() = nullptr;
+    timed_out_ = true;
+    awaiting_.resume();
+}
+
+void AsyncSocket::WaitAwaiter::await_resume() const {
+    if (timed_out_) {
+        throw TimeoutError("timed out");
     }
 }
 
-void AsyncSocket::WaitAwaiter::await_resume() {
-    timer_.cancel();  // a no-op when it fired or there was none
-    if (timed_out_) {
-        throw TimeoutError("timed out");
+AsyncSocket::WaitAwaiter::~WaitAwaiter() {
+    timer_.cancel();  // the descriptor won, or the frame is being destroyed
+    if (awaiting_ && slot() == awaiting_) {
+        slot() = nullptr;  // destroyed while waiting: dispatch must not resume us
     }
 }
 

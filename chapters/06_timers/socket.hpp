@@ -45,21 +45,33 @@ public:
     // `co_await socket.readable(deadline)`: resumes when the descriptor is
     // readable (errors and hang-ups count: the next recv reports them), or
     // throws TimeoutError at the deadline.
+    //
+    // The awaiter lives in the waiting frame, and the socket outlives it (the
+    // socket is what the frame waits on). If the frame is destroyed while it
+    // waits, the destructor cancels the deadline's timer and empties the
+    // socket's slot: neither can resume a freed frame (PITFALLS 3).
     class WaitAwaiter {
     public:
         WaitAwaiter(AsyncSocket& socket, unsigned interest, std::optional<TimePoint> deadline)
             : socket_(socket), interest_(interest), deadline_(deadline) {}
+        WaitAwaiter(const WaitAwaiter&) = delete;  // the timer's callback points at this awaiter
+        WaitAwaiter& operator=(const WaitAwaiter&) = delete;
+        ~WaitAwaiter();
+
         bool await_ready() const noexcept { return false; }
         void await_suspend(std::coroutine_handle<> awaiting);
-        void await_resume();
+        void await_resume() const;
 
     private:
         std::coroutine_handle<>& slot() {
             return interest_ == interest_read ? socket_.watcher_.reader : socket_.watcher_.writer;
         }
+        void on_deadline();
+
         AsyncSocket& socket_;
         unsigned interest_;
         std::optional<TimePoint> deadline_;
+        std::coroutine_handle<> awaiting_;
         Handle timer_;
         bool timed_out_ = false;
     };
@@ -74,7 +86,8 @@ public:
     // EOF. Throws std::system_error (ECONNRESET...) or TimeoutError.
     Coro<std::size_t> read_some(std::span<char> buffer, std::optional<TimePoint> deadline = std::nullopt);
     // Sends everything, waiting for writability only when the kernel's
-    // buffer is full (a short write). Throws std::system_error or TimeoutError.
+    // buffer is full (a short write). Throws std::system_error, or
+    // TimeoutError if the peer leaves no room until the deadline.
     Coro<> write_all(std::span<const char> bytes, std::optional<TimePoint> deadline = std::nullopt);
 
 private:

@@ -4,10 +4,7 @@
 
 namespace ch06 {
 
-void Handle::cancel() {
-    if (!state_ || state_->cancelled || state_->fired) {
-        return;
-    }
+void Handle::cancel_pending() noexcept {
     state_->cancelled = true;
     state_->callback = nullptr;  // release what it captured now, not when it would have run
     if (state_->heap != nullptr) {
@@ -21,14 +18,14 @@ void TimerHeap::push(TimePoint when, std::shared_ptr<HandleState> handle) {
     std::push_heap(entries_.begin(), entries_.end(), later);
 }
 
-void TimerHeap::note_cancelled() {
+void TimerHeap::note_cancelled() noexcept {
     ++cancelled_;
     if (cancelled_ >= min_cancelled_to_compact && cancelled_ * 2 > entries_.size()) {
         compact();
     }
 }
 
-void TimerHeap::compact() {
+void TimerHeap::compact() noexcept {
     std::erase_if(entries_, [](const Entry& e) {
         if (e.handle->cancelled) {
             e.handle->heap = nullptr;

@@ -30,7 +30,7 @@ public:
     // cancelled ones; nullptr when none is due.
     std::shared_ptr<HandleState> pop_due(TimePoint now);
 
-    void note_cancelled();  // called by Handle::cancel for a timer in this heap
+    void note_cancelled() noexcept;  // called by Handle::cancel for a timer in this heap
     [[nodiscard]] std::size_t size() const { return entries_.size(); }
     [[nodiscard]] std::size_t cancelled() const { return cancelled_; }
     void clear();
@@ -46,7 +46,7 @@ private:
         return a.when != b.when ? a.when > b.when : a.sequence > b.sequence;
     }
     void drop_cancelled_top();
-    void compact();
+    void compact() noexcept;
 
     std::vector<Entry> entries_;
     std::uint64_t next_sequence_ = 0;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -182,6 +183,82 @@ TEST(AwaitFuture, AFrameDestroyedWhileWaitingIsNotResumedWhenTheFutureCompletes)
     outlives->set_result(1);  // resumes the survivor only
     ASSERT_TRUE(survivor->done());
     EXPECT_EQ(survivor->result(), 2);
+}
+
+// Collects what futures report, for one test.
+class CapturedReports {
+public:
+    CapturedReports() : previous_(ch05::exception_reporter()) {
+        ch05::exception_reporter() = [this](const std::string& message) { reports.push_back(message); };
+    }
+    ~CapturedReports() { ch05::exception_reporter() = previous_; }
+    CapturedReports(const CapturedReports&) = delete;
+    CapturedReports& operator=(const CapturedReports&) = delete;
+
+    [[nodiscard]] bool contains(const std::string& fragment) const {
+        for (const std::string& report : reports) {
+            if (report.find(fragment) != std::string::npos) {
+                return true;
+            }
+        }
+        return false;
+    }
+    std::vector<std::string> reports;
+
+private:
+    std::function<void(const std::string&)> previous_;
+};
+
+// Before: the first exception left set_result(), and the callbacks after it
+// and the waiting coroutine were dropped with the local lists.
+TEST(FutureCallbacks, OneThatThrowsIsReportedAndTheOthersAndTheWaitersStillRun) {
+    const CapturedReports captured;
+    Io io;
+    auto future = std::make_shared<ch05::Future<int>>();
+    auto waiter = io.spawn(waits_for(future));
+    std::vector<std::string> ran;
+    future->add_done_callback([&](ch05::Future<int>&) {
+        ran.emplace_back("first");
+        throw std::runtime_error("callback failed");
+    });
+    future->add_done_callback([&](ch05::Future<int>&) {
+        ran.emplace_back("second");
+        throw 42;
+    });
+    future->add_done_callback([&](ch05::Future<int>&) { ran.emplace_back("third"); });
+    EXPECT_NO_THROW(future->set_result(41));
+    EXPECT_EQ(ran, (std::vector<std::string>{"first", "second", "third"}));
+    ASSERT_TRUE(waiter->done());
+    EXPECT_EQ(waiter->result(), 42);
+    EXPECT_EQ(captured.reports.size(), 2u);
+    EXPECT_TRUE(captured.contains("callback failed"));
+    EXPECT_TRUE(captured.contains("not derived from std::exception"));
+}
+
+Coro<int> awaits_task(std::shared_ptr<ch05::Task<int>> task) { co_return co_await *task + 1; }
+
+// A task completes its future from its final suspend point, which is
+// noexcept: before, a throwing callback there called std::terminate.
+TEST(FutureCallbacks, OneThatThrowsWhenATaskFinishesIsReportedAndTheTasksAwaitersResume) {
+    const CapturedReports captured;
+    Io io;
+    auto future = std::make_shared<ch05::Future<int>>();
+    auto task = io.spawn(waits_for(future));
+    auto awaiter = io.spawn(awaits_task(task));
+    task->add_done_callback([](ch05::Future<int>&) { throw std::runtime_error("from a task's callback"); });
+    future->set_result(1);  // resumes the task, which finishes, inline
+    ASSERT_TRUE(awaiter->done());
+    EXPECT_EQ(awaiter->result(), 3);
+    EXPECT_EQ(captured.reports.size(), 1u);
+    EXPECT_TRUE(captured.contains("from a task's callback"));
+}
+
+TEST(FutureCallbacks, OneAddedToADoneFutureThatThrowsIsReportedToo) {
+    const CapturedReports captured;
+    auto future = std::make_shared<ch05::Future<int>>();
+    future->set_result(1);
+    EXPECT_NO_THROW(future->add_done_callback([](ch05::Future<int>&) { throw std::runtime_error("late"); }));
+    EXPECT_TRUE(captured.contains("late"));
 }
 
 TEST(Io, DestroyingItDestroysTheFramesOfUnfinishedTasks) {

@@ -18,7 +18,7 @@ using ch05::Coro;
 using ch05::Io;
 
 constexpr int kAwaits = 1'000'000;
-constexpr int kDepth = 250'000;
+constexpr int kDepth = 1'000'000;
 
 // Awaits `count` coroutines that complete at once and sums their values:
 // each await is two symmetric transfers (into the child, back to the
@@ -51,7 +51,7 @@ TEST(SymmetricTransfer, HeapFramesKeepTheStackFlatToo) {
     EXPECT_EQ(ch05::run_until_complete(io, outer()), n * (n - 1) / 2);
 }
 
-// Every level is suspended in its co_await while the next runs: 250,000
+// Every level is suspended in its co_await while the next runs: a million
 // frames alive at once, on the heap; the stack holds none of them.
 Coro<int> depth(int levels) {
     if (levels == 0) {
@@ -60,7 +60,7 @@ Coro<int> depth(int levels) {
     co_return 1 + co_await depth(levels - 1);
 }
 
-TEST(SymmetricTransfer, ARecursionAQuarterMillionLevelsDeepDoesNotGrowTheStack) {
+TEST(SymmetricTransfer, ARecursionAMillionLevelsDeepDoesNotGrowTheStack) {
     Io io;
     EXPECT_EQ(ch05::run_until_complete(io, depth(kDepth)), kDepth);
 }
@@ -74,7 +74,7 @@ Coro<int> depth_then_throw(int levels) {
     co_return 1 + co_await depth_then_throw(levels - 1);
 }
 
-TEST(SymmetricTransfer, AnExceptionClimbsAQuarterMillionLevels) {
+TEST(SymmetricTransfer, AnExceptionClimbsAMillionLevels) {
     Io io;
     EXPECT_THROW(ch05::run_until_complete(io, depth_then_throw(kDepth)), std::runtime_error);
 }

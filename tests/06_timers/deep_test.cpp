@@ -16,7 +16,7 @@ namespace {
 using ch06::Coro;
 
 constexpr int kAwaits = 1'000'000;
-constexpr int kDepth = 250'000;
+constexpr int kDepth = 1'000'000;
 
 Coro<int> ready_value(int v) { co_return v; }
 
@@ -43,7 +43,7 @@ Coro<int> depth(int n) {
     co_return 1 + co_await depth(n - 1);
 }
 
-TEST(SymmetricTransfer, ARecursionAQuarterMillionLevelsDeepDoesNotGrowTheStack) {
+TEST(SymmetricTransfer, ARecursionAMillionLevelsDeepDoesNotGrowTheStack) {
     ch06::EventLoop loop;
     EXPECT_EQ(ch06::run_until_complete(loop, depth(kDepth)), kDepth);
 }
@@ -55,7 +55,7 @@ Coro<int> depth_then_throw(int n) {
     co_return 1 + co_await depth_then_throw(n - 1);
 }
 
-TEST(SymmetricTransfer, AnExceptionClimbsAQuarterMillionLevels) {
+TEST(SymmetricTransfer, AnExceptionClimbsAMillionLevels) {
     ch06::EventLoop loop;
     EXPECT_THROW(ch06::run_until_complete(loop, depth_then_throw(kDepth)), std::runtime_error);
 }

@@ -1,15 +1,22 @@
 #include "chapters/06_timers/echo_server.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "chapters/06_timers/clock.hpp"
 
 #include "common/echo_load.hpp"
 #include "common/error.hpp"
@@ -191,21 +198,136 @@ TEST(EpollEchoServer, AcceptFailingWithEmfilePausesWithoutSpinningAndServesTheOt
     EXPECT_EQ(round_trip(waiting.get(), "accepted at last"), "accepted at last");
     server.stop();
     EXPECT_EQ(server.stats().accept_pauses, 3u);
-    // One attempt per pause (plus the successful ones): a spinning loop would
-    // have called accept thousands of times in 30 ms.
+    // One attempt per pause (plus the successful ones): an accept loop that
+    // retried at once would have called accept thousands of times in 30 ms.
+    // That the loop itself does not spin on the still-readable listener (an
+    // epoll_wait that returns at once, with accept not called) is not visible
+    // from here: Socket.AnEventNobodyWaitsForDropsTheInterestSoTheLoopCannotSpin
+    // checks it on the loop.
     EXPECT_LE(accept_calls.load(), 3 + 2 + 2);
 }
 
+// A clock the test moves by hand. Unlike FakeClock, the loop does not jump
+// it forward when idle: it waits in real time for the time this clock says
+// is left, so only the test decides when a deadline has passed. (Read on the
+// server's thread, moved on the test's: atomic.) The server sets a
+// connection's deadline when a message arrives, before it echoes it: once
+// the client has the echo, the deadline is known, and moving the clock
+// cannot race with it.
+class ManualClock final : public ch06::TimeSource {
+public:
+    [[nodiscard]] ch06::TimePoint now() const override { return ch06::TimePoint(ch06::Duration(ticks_.load())); }
+    void advance(ch06::Duration by) { ticks_ += by.count(); }
+
+private:
+    std::atomic<ch06::Duration::rep> ticks_{0};
+};
+
+// A receive that fails the test instead of hanging it when nothing comes.
+void limit_receive_wait(int fd) {
+    const timeval guard{.tv_sec = 20, .tv_usec = 0};
+    ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof guard), 0);
+}
+
+struct IdleServer {
+    std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>();
+    RunningServer server{[this] {
+        ch06::EchoServerOptions options;
+        options.idle_timeout = 50ms;
+        options.clock = clock;
+        return options;
+    }()};
+};
+
+TEST(EpollEchoServer, AConnectionThatKeepsTalkingOutlivesManyIdleTimeouts) {
+    IdleServer s;
+    common::Fd client = common::connect_blocking("127.0.0.1", s.server.port());
+    limit_receive_wait(client.get());
+    for (int i = 0; i < 10; ++i) {  // 300 ms of the server's time: six idle timeouts
+        EXPECT_EQ(round_trip(client.get(), "still talking"), "still talking") << "round " << i;
+        s.clock->advance(30ms);
+    }
+    EXPECT_EQ(round_trip(client.get(), "here"), "here");
+    s.server.stop();
+    EXPECT_EQ(s.server.stats().idle_closed, 0u);
+}
+
 TEST(EpollEchoServer, AnIdleConnectionIsClosedAfterTheIdleTimeout) {
+    IdleServer s;
+    common::Fd client = common::connect_blocking("127.0.0.1", s.server.port());
+    limit_receive_wait(client.get());
+    EXPECT_EQ(round_trip(client.get(), "then silence"), "then silence");
+    s.clock->advance(49ms);
+    EXPECT_EQ(round_trip(client.get(), "not yet"), "not yet");
+    s.clock->advance(60ms);
+    char byte;
+    EXPECT_EQ(::recv(client.get(), &byte, 1, 0), 0) << "the server should close the silent connection";
+    s.server.stop();
+    EXPECT_EQ(s.server.stats().idle_closed, 1u);
+}
+
+// A peer that sends but never reads: once the buffers between us are full,
+// the echo cannot be written, and the connection is closed after the idle
+// timeout as if the peer were silent. Real time: the buffers fill when they
+// fill, and the timeout only has to pass once. Not a timed assertion: the
+// poll() limit below is a guard against a hang, far above the timeout.
+TEST(EpollEchoServer, APeerThatSendsButNeverReadsIsClosedAfterTheIdleTimeout) {
     ch06::EchoServerOptions options;
     options.idle_timeout = 100ms;
     RunningServer server(options);
     common::Fd client = common::connect_blocking("127.0.0.1", server.port());
-    EXPECT_EQ(round_trip(client.get(), "then silence"), "then silence");
-    char byte;
-    EXPECT_EQ(::recv(client.get(), &byte, 1, 0), 0) << "the server should close the silent connection";
+    common::set_nonblocking(client.get());
+    const std::string chunk(64 * 1024, 'w');
+    bool closed = false;
+    for (std::size_t sent = 0; !closed && sent < (1u << 30);) {
+        const ssize_t n = ::send(client.get(), chunk.data(), chunk.size(), MSG_NOSIGNAL);
+        if (n > 0) {
+            sent += static_cast<std::size_t>(n);
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            pollfd p{.fd = client.get(), .events = POLLOUT, .revents = 0};
+            ASSERT_EQ(::poll(&p, 1, 20'000), 1) << "the server kept the connection of a peer that never reads";
+            closed = (p.revents & (POLLERR | POLLHUP)) != 0;
+        } else {
+            ASSERT_TRUE(n < 0 && (errno == ECONNRESET || errno == EPIPE)) << "send: " << n << " errno " << errno;
+            closed = true;
+        }
+    }
+    ASSERT_TRUE(closed);
     server.stop();
     EXPECT_EQ(server.stats().idle_closed, 1u);
+}
+
+// select() cannot watch a descriptor >= FD_SETSIZE: such a connection is
+// refused, counted and logged, and the server goes on serving the others.
+TEST(SelectEchoServer, AConnectionBeyondFdSetsizeIsRefusedLoggedAndCounted) {
+    if (common::raise_fd_limit() <= FD_SETSIZE + 1) {
+        GTEST_SKIP() << "the descriptor limit does not reach past FD_SETSIZE";
+    }
+    ch06::EchoServerOptions options = on(SelectorKind::select);
+    std::atomic<bool> first{true};
+    // Moves the first connection above FD_SETSIZE, as if a thousand were open.
+    options.accept = [&](int listen_fd) -> std::optional<common::Fd> {
+        std::optional<common::Fd> fd = common::accept_connection(listen_fd);
+        if (fd && first.exchange(false)) {
+            const int high = ::fcntl(fd->get(), F_DUPFD_CLOEXEC, FD_SETSIZE);
+            if (high < 0) {
+                throw common::errno_error("fcntl(F_DUPFD)", errno);
+            }
+            fd = common::Fd(high);
+        }
+        return fd;
+    };
+    RunningServer server(options);
+    common::Fd refused = common::connect_blocking("127.0.0.1", server.port());
+    limit_receive_wait(refused.get());
+    char byte;
+    EXPECT_EQ(::recv(refused.get(), &byte, 1, 0), 0) << "expected the refused connection to be closed";
+    common::Fd served = common::connect_blocking("127.0.0.1", server.port());
+    EXPECT_EQ(round_trip(served.get(), "the next one"), "the next one");
+    server.stop();
+    EXPECT_EQ(server.stats().refused, 1u);
+    EXPECT_EQ(server.stats().accepted, 1u);
+    EXPECT_EQ(server.log_count("beyond what select() can watch"), 1u);
 }
 
 }  // namespace

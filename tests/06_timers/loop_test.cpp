@@ -1,14 +1,22 @@
 // The loop's rules, one test each, on fake time: no test waits for real.
 #include "chapters/06_timers/event_loop.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "chapters/06_timers/socket.hpp"
 #include "chapters/06_timers/task.hpp"
+#include "common/fd.hpp"
+#include "common/net.hpp"
 
 namespace {
 
@@ -223,6 +231,16 @@ TEST(CreateTask, DoesNotRunTheCoroutineUntilTheLoopRuns) {
     EXPECT_TRUE(task->done());
 }
 
+// What asyncio's run_until_complete raises, as a std::runtime_error.
+void expect_stopped_early(const std::function<void()>& run) {
+    try {
+        run();
+        ADD_FAILURE() << "run_until_complete returned";
+    } catch (const std::runtime_error& e) {
+        EXPECT_STREQ(e.what(), "event loop stopped before the task completed");
+    }
+}
+
 TEST(Stop, EndsRunForeverAfterTheCurrentIteration) {
     FakeLoop f;
     std::vector<std::string> order;
@@ -236,10 +254,72 @@ TEST(Stop, EndsRunForeverAfterTheCurrentIteration) {
     EXPECT_EQ(order, (std::vector<std::string>{"stop", "same iteration"}));
 }
 
-Coro<> ping(EventLoop* loop, std::string name, std::vector<std::string>* log) {
+TEST(Stop, CalledBeforeRunForeverLetsExactlyOneIterationRun) {
+    FakeLoop f;
+    std::vector<std::string> order;
+    f.loop.stop();
+    f.loop.call_soon([&] {
+        order.push_back("first iteration");
+        f.loop.call_soon([&] { order.push_back("second iteration"); });
+    });
+    f.loop.run_forever();
+    EXPECT_EQ(order, (std::vector<std::string>{"first iteration"}));
+    f.loop.run_once();
+    EXPECT_EQ(order.back(), "second iteration");
+}
+
+TEST(Stop, TheRequestEndsOnlyTheRunItStopped) {
+    FakeLoop f;
+    f.loop.call_soon([&] { f.loop.stop(); });
+    f.loop.run_forever();
+    // A request left behind would make every later wait non-blocking: the
+    // loop would spin on a real clock and never move a fake one.
+    f.loop.call_later(10ms, [] {});
+    EXPECT_EQ(f.loop.next_timeout(), ch06::Duration(10ms));
+}
+
+Coro<int> stops_then_sleeps(EventLoop* loop, bool* finished) {
+    loop->stop();
+    co_await loop->sleep(10ms);
+    *finished = true;
+    co_return 1;
+}
+
+TEST(Stop, RunUntilCompleteThrowsWhenStoppedBeforeTheTaskIsDoneAndTheTaskGoesOnLater) {
+    FakeLoop f;
+    bool finished = false;
+    expect_stopped_early([&] { ch06::run_until_complete(f.loop, stops_then_sleeps(&f.loop, &finished)); });
+    EXPECT_FALSE(finished);
+    EXPECT_EQ(f.loop.next_timeout(), ch06::Duration(10ms)) << "the stop request outlived the run it ended";
+    // The stopped task still belongs to the loop: the next run goes on with it.
+    EXPECT_EQ(ch06::run_until_complete(f.loop, answer(&f.loop)), 42);  // sleeps 5 ms
+    f.drain();
+    EXPECT_TRUE(finished);
+}
+
+TEST(Stop, CalledBeforeRunUntilCompleteRunsOneIterationThenThrows) {
+    FakeLoop f;
+    f.loop.stop();
+    expect_stopped_early([&] { ch06::run_until_complete(f.loop, answer(&f.loop)); });  // answer sleeps
+    EXPECT_EQ(f.loop.next_timeout(), ch06::Duration(5ms)) << "one iteration: started, now sleeping";
+}
+
+Coro<int> stops_and_returns(EventLoop* loop) {
+    loop->stop();
+    co_return 7;
+}
+
+TEST(Stop, ATaskThatStopsTheLoopAsItFinishesStillGivesItsValue) {
+    FakeLoop f;
+    EXPECT_EQ(ch06::run_until_complete(f.loop, stops_and_returns(&f.loop)), 7);
+    f.loop.call_later(1ms, [] {});
+    EXPECT_EQ(f.loop.next_timeout(), ch06::Duration(1ms));
+}
+
+Coro<> ping(EventLoop* loop, std::string name, std::vector<std::string>* log, ch06::Duration delay = 0ms) {
     for (int i = 0; i < 3; ++i) {
         log->push_back(name);
-        co_await loop->sleep(0ms);
+        co_await loop->sleep(delay);
     }
 }
 
@@ -248,6 +328,18 @@ TEST(Sleep, SleepZeroLetsTheOthersRun) {
     std::vector<std::string> log;
     ch06::create_task(f.loop, ping(&f.loop, "a", &log));
     ch06::create_task(f.loop, ping(&f.loop, "b", &log));
+    f.drain();
+    EXPECT_EQ(log, (std::vector<std::string>{"a", "b", "a", "b", "a", "b"}));
+}
+
+TEST(Sleep, ANegativeDelayYieldsLikeZero) {
+    FakeLoop f;
+    std::vector<std::string> log;
+    ch06::create_task(f.loop, ping(&f.loop, "a", &log, -1ms));
+    ch06::create_task(f.loop, ping(&f.loop, "b", &log, -1ms));
+    f.loop.run_once();
+    EXPECT_EQ(log, (std::vector<std::string>{"a", "b"})) << "each task must give way after one step";
+    EXPECT_EQ(f.loop.timer_count(), 0u) << "no timer for a delay <= 0";
     f.drain();
     EXPECT_EQ(log, (std::vector<std::string>{"a", "b", "a", "b", "a", "b"}));
 }
@@ -322,6 +414,229 @@ TEST(Future, ACoroutineAwaitingItResumesThroughTheLoop) {
     f.drain();
     ASSERT_TRUE(task->done());
     EXPECT_EQ(task->result(), 9);
+}
+
+TEST(Future, ATaskThatOutlivesItsLoopReportsItsLostExceptionOnStderr) {
+    std::shared_ptr<ch06::Task<int>> task;
+    {
+        FakeLoop f;
+        task = ch06::create_task(f.loop, fails(&f.loop));
+        f.drain();
+        ASSERT_TRUE(task->done());
+    }
+    testing::internal::CaptureStderr();
+    task.reset();  // the loop that would have reported it is gone
+    const std::string err = testing::internal::GetCapturedStderr();
+    EXPECT_NE(err.find("never retrieved: failed inside"), std::string::npos) << err;
+}
+
+TEST(Future, OneThatOutlivesItsLoopCanBeReadButNotCompleted) {
+    std::shared_ptr<ch06::Future<int>> done;
+    std::shared_ptr<ch06::Future<int>> pending;
+    {
+        FakeLoop f;
+        done = std::make_shared<ch06::Future<int>>(f.loop);
+        pending = std::make_shared<ch06::Future<int>>(f.loop);
+        done->set_result(3);
+    }
+    EXPECT_EQ(done->result(), 3);
+    EXPECT_FALSE(pending->done());
+    EXPECT_THROW(pending->set_result(1), std::logic_error) << "no loop is left to resume its waiters";
+    EXPECT_THROW(pending->add_done_callback([](ch06::Future<int>&) {}), std::logic_error);
+    EXPECT_FALSE(pending->done());
+}
+
+struct Tracked {
+    static inline int alive = 0;
+    Tracked() { ++alive; }
+    Tracked(const Tracked&) { ++alive; }
+    ~Tracked() { --alive; }
+};
+
+Coro<> holds_until(std::shared_ptr<ch06::Future<int>> future, Tracked keep) {
+    (void)keep;
+    co_await *future;
+}
+
+// PITFALLS 3, chapter 05's test on this loop: a frame destroyed while it
+// waits must leave the future's waiting list. The frame belongs to a loop
+// that is destroyed while a future of another loop (which lives on) is
+// still pending; completing the future afterwards must resume nobody but
+// the survivor (a list of raw handles resumed a freed frame: ASan reports it).
+TEST(AwaitFuture, AFrameDestroyedWhileWaitingIsNotResumedWhenTheFutureCompletes) {
+    Tracked::alive = 0;
+    FakeLoop a;
+    auto outlives = std::make_shared<ch06::Future<int>>(a.loop);
+    auto survivor = ch06::create_task(a.loop, waits_for(outlives));
+    a.loop.run_once();  // waits first, and stays alive
+    {
+        FakeLoop doomed;
+        ch06::create_task(doomed.loop, holds_until(outlives, Tracked{}));
+        doomed.loop.run_once();  // waits second; its frame dies with `doomed`
+        EXPECT_EQ(Tracked::alive, 1);
+    }
+    EXPECT_EQ(Tracked::alive, 0);
+    outlives->set_result(1);
+    EXPECT_EQ(a.loop.ready_count(), 1u) << "only the survivor is resumed";
+    a.drain();
+    ASSERT_TRUE(survivor->done());
+    EXPECT_EQ(survivor->result(), 1);
+}
+
+Coro<> sleeps_on(EventLoop* timers, Tracked keep) {
+    (void)keep;
+    co_await timers->sleep(1h);
+}
+
+// The same for a sleep: the frame's timer is cancelled with it. (The timer
+// is on another loop because destroying a loop is the only way to destroy a
+// waiting frame, and a loop drops its own timers when it goes.)
+TEST(Sleep, AFrameDestroyedWhileSleepingCancelsItsTimer) {
+    Tracked::alive = 0;
+    FakeLoop timers;
+    {
+        FakeLoop doomed;
+        ch06::create_task(doomed.loop, sleeps_on(&timers.loop, Tracked{}));
+        doomed.loop.run_once();
+        EXPECT_EQ(timers.loop.next_timeout(), ch06::Duration(1h));
+    }
+    EXPECT_EQ(Tracked::alive, 0);
+    EXPECT_FALSE(timers.loop.next_timeout().has_value()) << "the dead frame's timer is still scheduled";
+    timers.loop.call_later(2h, [] {});  // then run past the hour: nothing may be resumed
+    timers.drain();
+}
+
+struct SocketPair {
+    common::Fd ours;
+    common::Fd peer;
+    SocketPair() {
+        int fds[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
+            throw std::runtime_error("socketpair failed");
+        }
+        ours = common::Fd(fds[0]);
+        peer = common::Fd(fds[1]);
+    }
+    void send_from_peer(const std::string& bytes) const {
+        ASSERT_EQ(::send(peer.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+    }
+};
+
+Coro<> waits_to_read(ch06::AsyncSocket* socket, std::optional<ch06::TimePoint> deadline, Tracked keep) {
+    (void)keep;
+    co_await socket->readable(deadline);
+}
+
+// And for a wait with a deadline: the socket (which outlives the frame) must
+// not keep the frame in its slot, nor the timer point at its awaiter.
+TEST(Socket, AFrameDestroyedWhileWaitingWithADeadlineLeavesNeitherSlotNorTimer) {
+    Tracked::alive = 0;
+    FakeLoop io;
+    SocketPair pair;
+    ch06::AsyncSocket socket(io.loop, std::move(pair.ours));
+    {
+        FakeLoop doomed;
+        ch06::create_task(doomed.loop, waits_to_read(&socket, io.loop.time() + 1h, Tracked{}));
+        doomed.loop.run_once();
+        EXPECT_EQ(io.loop.watched_descriptors(), 1u);
+        EXPECT_EQ(io.loop.next_timeout(), ch06::Duration(1h));
+    }
+    EXPECT_EQ(Tracked::alive, 0);
+    EXPECT_FALSE(io.loop.next_timeout().has_value()) << "the deadline's timer is still scheduled";
+    pair.send_from_peer("x");
+    io.loop.run_once();  // readable, and nobody waits: the interest is dropped
+    EXPECT_EQ(io.loop.watched_descriptors(), 0u);
+    EXPECT_EQ(io.loop.ready_count(), 0u);
+}
+
+Coro<> reads_once_then_waits(ch06::AsyncSocket* socket, int* woken, std::shared_ptr<ch06::Future<int>> never) {
+    co_await socket->readable();
+    ++*woken;
+    co_await *never;  // does not read: the byte stays, the descriptor stays readable
+}
+
+// A level-triggered descriptor that stays readable would wake every wait if
+// its interest stayed registered with nobody waiting: the loop would spin.
+TEST(Socket, AnEventNobodyWaitsForDropsTheInterestSoTheLoopCannotSpin) {
+    FakeLoop f;
+    SocketPair pair;
+    ch06::AsyncSocket socket(f.loop, std::move(pair.ours));
+    auto never = std::make_shared<ch06::Future<int>>(f.loop);
+    int woken = 0;
+    ch06::create_task(f.loop, reads_once_then_waits(&socket, &woken, never));
+    f.loop.run_once();
+    EXPECT_EQ(f.loop.watched_descriptors(), 1u);
+    pair.send_from_peer("x");
+    f.loop.run_once();  // resumes the reader, which now waits on the future, not on the socket
+    EXPECT_EQ(woken, 1);
+    EXPECT_EQ(f.loop.watched_descriptors(), 1u) << "interest stays registered after a wait";
+    pair.send_from_peer("more");
+    f.loop.run_once();  // readable, nobody waits
+    EXPECT_EQ(f.loop.watched_descriptors(), 0u);
+    f.loop.call_later(1h, [] {});  // something to run, so the next iteration returns
+    f.loop.run_once();
+    EXPECT_EQ(woken, 1);
+    EXPECT_EQ(f.loop.watched_descriptors(), 0u);
+}
+
+Coro<> reads_with_deadline(ch06::AsyncSocket* socket, ch06::TimePoint deadline, std::string* outcome) {
+    try {
+        co_await socket->readable(deadline);
+        *outcome = "readable";
+    } catch (const ch06::TimeoutError&) {
+        *outcome = "timed out";
+    }
+}
+
+TEST(Socket, AWaitWithADeadlineThrowsTimeoutErrorAtTheDeadline) {
+    FakeLoop f;
+    SocketPair pair;
+    ch06::AsyncSocket socket(f.loop, std::move(pair.ours));
+    std::string outcome;
+    const auto start = f.loop.time();
+    ch06::run_until_complete(f.loop, reads_with_deadline(&socket, start + 250ms, &outcome));
+    EXPECT_EQ(outcome, "timed out");
+    EXPECT_EQ(f.loop.time() - start, 250ms);
+    pair.send_from_peer("x");
+    ch06::run_until_complete(f.loop, reads_with_deadline(&socket, f.loop.time() + 250ms, &outcome));
+    EXPECT_EQ(outcome, "readable");
+    EXPECT_FALSE(f.loop.next_timeout().has_value()) << "the timer of a wait the descriptor won is cancelled";
+}
+
+Coro<int> waits_twice(ch06::AsyncSocket* socket) {
+    int refused = 0;
+    for (int i = 0; i < 2; ++i) {
+        try {
+            co_await socket->readable();
+        } catch (const std::out_of_range&) {
+            ++refused;
+        }
+    }
+    co_return refused;
+}
+
+// select() cannot watch a descriptor >= FD_SETSIZE and says so. The loop
+// must not remember an interest the selector refused: the second wait would
+// then believe the descriptor watched and sleep forever.
+TEST(Socket, ADescriptorTheSelectorRefusesIsRefusedOnEveryWait) {
+    if (common::raise_fd_limit() <= FD_SETSIZE + 1) {
+        GTEST_SKIP() << "the descriptor limit does not reach past FD_SETSIZE";
+    }
+    SocketPair pair;
+    const int high = ::fcntl(pair.ours.get(), F_DUPFD_CLOEXEC, FD_SETSIZE);
+    ASSERT_GE(high, FD_SETSIZE);
+    auto clock = std::make_shared<FakeClock>();
+    EventLoop loop(ch06::LoopOptions{.selector = ch06::SelectorKind::select, .clock = clock});
+    ch06::AsyncSocket socket(loop, common::Fd(high));
+    EXPECT_FALSE(loop.can_watch(high));
+    auto task = ch06::create_task(loop, waits_twice(&socket));
+    loop.call_later(1h, [] {});  // so that a wait that hangs is a failure, not a hang
+    for (int i = 0; i < 2 && !task->done(); ++i) {
+        loop.run_once();
+    }
+    ASSERT_TRUE(task->done()) << "the second wait believed the descriptor was watched";
+    EXPECT_EQ(task->result(), 2);
+    EXPECT_EQ(loop.watched_descriptors(), 0u);
 }
 
 TEST(Loop, UsesEpollByDefaultAndSelectWhenAsked) {
