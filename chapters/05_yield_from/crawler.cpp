@@ -3,7 +3,9 @@
 
 #include <chrono>
 #include <deque>
+#include <exception>
 #include <set>
+#include <string>
 
 #include "chapters/05_yield_from/io.hpp"
 #include "chapters/05_yield_from/net.hpp"
@@ -40,8 +42,12 @@ public:
         const auto begin = Clock::now();
         enqueue(root);
         start_fetches();
+        // The crawl is over when no task is pending: no "stopped" flag.
         while (pending_ > 0) {
             io_.run_once();
+        }
+        if (page_callback_error_) {
+            std::rethrow_exception(page_callback_error_);
         }
         report_.seconds = std::chrono::duration<double>(Clock::now() - begin).count();
         return std::move(report_);
@@ -55,8 +61,9 @@ private:
     }
 
     void start_fetches() {
-        while (!todo_.empty() && started_ < options_.max_pages &&
-               (options_.concurrency == 0 || pending_ < options_.concurrency) && pending_ < max_concurrency) {
+        while (!todo_.empty() && started_ < options_.max_pages && !page_callback_error_ &&
+               (options_.concurrency == 0 || pending_ < options_.concurrency) &&
+               pending_ < descriptor_bound_) {
             const http::Url url = todo_.front();
             todo_.pop_front();
             ++started_;
@@ -76,18 +83,45 @@ private:
             for (const http::Url& link : fetched.links) {
                 enqueue(link);
             }
+        } catch (const OutOfDescriptors& e) {
+            if (postpone(url)) {
+                return;
+            }
+            page.error = e.what();
         } catch (const std::exception& e) {
             page.error = e.what();
         } catch (...) {
-            page.error = "unknown error";
+            page.error = "an exception not derived from std::exception";
         }
         report_.errors += page.error.empty() ? 0 : 1;
-        if (on_page_) {
-            on_page_(page);
+        // Caught here, not left to the future that runs this callback: it
+        // would report it and go on, and the caller of crawl() would never know.
+        if (on_page_ && !page_callback_error_) {
+            try {
+                on_page_(page);
+            } catch (...) {
+                page_callback_error_ = std::current_exception();
+            }
         }
         report_.pages.push_back(std::move(page));
         --pending_;
         start_fetches();
+    }
+
+    // The fetch of `url` found no descriptor it could use (connect() threw
+    // OutOfDescriptors). Another fetch in flight frees one when it ends, so
+    // the page goes back to the front of the queue and the crawl keeps to as
+    // many fetches as fitted. With none in flight nothing would free one:
+    // false, and the page is an error.
+    bool postpone(const http::Url& url) {
+        if (pending_ <= 1) {  // counts this fetch
+            return false;
+        }
+        --pending_;
+        --started_;
+        descriptor_bound_ = pending_;
+        todo_.push_front(url);
+        return true;
     }
 
     CrawlOptions options_;
@@ -97,6 +131,8 @@ private:
     std::deque<http::Url> todo_;
     std::size_t started_ = 0;
     std::size_t pending_ = 0;
+    std::size_t descriptor_bound_ = max_concurrency;  // lowered when descriptors run out
+    std::exception_ptr page_callback_error_;           // on_page_ threw: start nothing more
     CrawlReport report_;
 };
 

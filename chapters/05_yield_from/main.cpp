@@ -26,8 +26,8 @@ namespace http = common::http;
 constexpr std::string_view kUsage = R"(usage: 05_yield_from [COMMAND] [FLAGS]
 
 Coroutines that await coroutines (Python's `yield from`): a crawler built
-from connect, write_all and read_all, and an echo server built from read and
-write_all, on chapter 02's select() loop.
+from connect, write_all and read_response, and an echo server built from read
+and write_all, on chapter 02's select() loop.
 
 commands:
   (none)        run a demo: the outer/phase1/phase2 chain, a crawl, 50 echo clients
@@ -36,7 +36,10 @@ commands:
                 --concurrency K   at most K fetches at once; 0: no bound (default: no bound on
                                   the embedded site, 20 for a URL: python3 -m http.server
                                   resets connections beyond its listen backlog of 5)
-                                  select() caps K at 900 descriptors
+                                  K is at most 900; select() watches descriptors below 1024
+                                  only, so a fetch that gets a higher one waits for another
+                                  to finish (the embedded site, in this process, holds the
+                                  other end of each connection: two descriptors a fetch)
                 --delay-ms D      the embedded site waits D ms before each response
                 --pages N         pages of the embedded site (default 100)
                 prints one line per URL, then "fetched N pages (E errors) in T s";
@@ -131,7 +134,7 @@ int demo() {
     }
     {
         const common::TestSite site({.pages = 60, .delay = std::chrono::milliseconds(20)});
-        std::cout << "== crawl: fetch = connect, write_all, read_all (60 pages, 20 ms delay)\n";
+        std::cout << "== crawl: fetch = connect, write_all, read_response (60 pages, 20 ms delay)\n";
         const ch05::CrawlReport report =
             ch05::crawl(*http::parse_url(site.root_url()), {}, print_page);
         print_summary(report);

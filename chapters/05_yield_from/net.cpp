@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <string>
 #include <system_error>
 
 #include "common/error.hpp"
@@ -16,8 +17,31 @@ namespace http = common::http;
 // the caller's temporary is gone. `io` is a reference on purpose: the Io
 // outlives every coroutine it runs (it destroys their frames first).
 
+namespace {
+
+// A connecting socket that `max_fd` allows (select() watches only descriptors
+// below it), or OutOfDescriptors.
+common::Connecting start_watchable(const std::string& host, std::uint16_t port, int max_fd) {
+    try {
+        common::Connecting connecting = common::start_connect(host, port);
+        if (connecting.fd.get() < max_fd) {
+            return connecting;
+        }
+        throw OutOfDescriptors("no descriptor below " + std::to_string(max_fd) +
+                               " (what select() can watch) is free for a socket");
+    } catch (const std::system_error& e) {
+        if (e.code() == std::errc::too_many_files_open ||
+            e.code() == std::errc::too_many_files_open_in_system) {
+            throw OutOfDescriptors(e.what());
+        }
+        throw;
+    }
+}
+
+}  // namespace
+
 Coro<common::Fd> connect(Io& io, std::string host, std::uint16_t port) {
-    common::Connecting connecting = common::start_connect(host, port);
+    common::Connecting connecting = start_watchable(host, port, io.selector().max_fd());
     if (connecting.in_progress) {
         co_await io.writable(connecting.fd.get());
         if (const std::error_code ec = common::connect_error(connecting.fd.get())) {
@@ -54,23 +78,24 @@ Coro<std::size_t> read(Io& io, int fd, std::span<char> buffer) {
     }
 }
 
-Coro<std::string> read_all(Io& io, int fd) {
+Coro<std::string> read_response(Io& io, int fd) {
     std::string raw;
     std::array<char, 16 * 1024> buffer;
-    for (;;) {
+    while (!http::response_complete(raw)) {
         const std::size_t n = co_await read(io, fd, buffer);
         if (n == 0) {
-            co_return raw;
+            break;  // EOF: HTTP/1.0 ends a response by closing
         }
         raw.append(buffer.data(), n);
     }
+    co_return raw;
 }
 
 Coro<http::Response> fetch(Io& io, http::Url url) {
     const common::Fd fd = co_await connect(io, url.host, url.port);
     const std::string request = http::get_request(url);  // outlives the write: a local, not a temporary
     co_await write_all(io, fd.get(), request);
-    co_return http::parse_response(co_await read_all(io, fd.get()));
+    co_return http::parse_response(co_await read_response(io, fd.get()));
 }
 
 }  // namespace ch05

@@ -4,11 +4,14 @@
 #include <array>
 #include <chrono>
 #include <deque>
+#include <exception>
 #include <set>
+#include <stdexcept>
+#include <string>
+#include <system_error>
 
 #include "chapters/06_timers/socket.hpp"
 #include "chapters/06_timers/task.hpp"
-#include "common/net.hpp"
 
 namespace ch06 {
 namespace {
@@ -21,24 +24,49 @@ struct Fetched {
     std::vector<http::Url> links;
 };
 
-// Reads to EOF: HTTP/1.0 ends a response by closing the connection.
-Coro<std::string> read_all(AsyncSocket& socket, std::optional<TimePoint> deadline) {
-    std::string raw;
-    std::array<char, 16 * 1024> buffer;
-    for (;;) {
-        const std::size_t n = co_await socket.read_some(buffer, deadline);
-        if (n == 0) {
-            co_return raw;
+// The fetch of a page found no descriptor for its socket: the process is out
+// of them (EMFILE, ENFILE). epoll has no FD_SETSIZE, but the process still
+// has a limit. Not the page's fault: the crawler tries the page again later.
+struct OutOfDescriptors : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// connect(), with running out of descriptors told apart from the page's own
+// errors (refused, timed out...).
+Coro<common::Fd> connect_to(EventLoop* loop, http::Url url, std::optional<TimePoint> deadline) {
+    try {
+        co_return co_await connect(*loop, url.host, url.port, deadline);
+    } catch (const std::system_error& e) {
+        if (e.code() == std::errc::too_many_files_open ||
+            e.code() == std::errc::too_many_files_open_in_system) {
+            throw OutOfDescriptors(e.what());
         }
-        raw.append(buffer.data(), n);
+        throw;
     }
 }
 
+// Reads a response: to EOF (HTTP/1.0 ends a response by closing), or until
+// http::response_complete() says reading more cannot change it (complete by
+// its Content-Length, malformed, or over kMaxResponseBytes): a server may send
+// a whole response and keep the connection open.
+Coro<std::string> read_response(AsyncSocket& socket, std::optional<TimePoint> deadline) {
+    std::string raw;
+    std::array<char, 16 * 1024> buffer;
+    while (!http::response_complete(raw)) {
+        const std::size_t n = co_await socket.read_some(buffer, deadline);
+        if (n == 0) {
+            break;  // EOF
+        }
+        raw.append(buffer.data(), n);
+    }
+    co_return raw;
+}
+
 Coro<Fetched> fetch(EventLoop* loop, http::Url url, std::optional<TimePoint> deadline) {
-    AsyncSocket socket(*loop, co_await connect(*loop, url.host, url.port, deadline));
+    AsyncSocket socket(*loop, co_await connect_to(loop, url, deadline));
     const std::string request = http::get_request(url);
     co_await socket.write_all(request, deadline);
-    const http::Response response = http::parse_response(co_await read_all(socket, deadline));
+    const http::Response response = http::parse_response(co_await read_response(socket, deadline));
     Fetched fetched{response.status, response.reason, {}};
     if (response.status == 200) {
         fetched.links = http::extract_links(url, response.body);
@@ -55,8 +83,12 @@ public:
         const auto begin = Clock::now();
         enqueue(root);
         start_fetches();
+        // The crawl is over when no task is pending: no "stopped" flag.
         while (pending_ > 0) {
             loop_.run_once();
+        }
+        if (page_callback_error_) {
+            std::rethrow_exception(page_callback_error_);
         }
         report_.seconds = std::chrono::duration<double>(Clock::now() - begin).count();
         return std::move(report_);
@@ -70,12 +102,15 @@ private:
     }
 
     void start_fetches() {
-        while (!todo_.empty() && started_ < options_.max_pages &&
-               (options_.concurrency == 0 || pending_ < options_.concurrency)) {
+        while (!todo_.empty() && started_ < options_.max_pages && !page_callback_error_ &&
+               (options_.concurrency == 0 || pending_ < options_.concurrency) &&
+               pending_ < descriptor_bound_) {
             const http::Url url = todo_.front();
             todo_.pop_front();
             ++started_;
             ++pending_;
+            // The deadline starts now: a page put back by postpone() gets a
+            // new one when it starts again.
             std::optional<TimePoint> deadline;
             if (options_.timeout) {
                 deadline = loop_.time() + *options_.timeout;
@@ -86,6 +121,7 @@ private:
         }
     }
 
+    // Scheduled by the loop once the task is done.
     void on_fetched(const http::Url& url, Future<Fetched>& task) {
         PageResult page{http::to_string(url), 0, ""};
         try {
@@ -99,18 +135,45 @@ private:
             }
         } catch (const TimeoutError&) {
             page.error = "timed out after " + std::to_string(options_.timeout->count()) + " ms";
+        } catch (const OutOfDescriptors& e) {
+            if (postpone(url)) {
+                return;
+            }
+            page.error = e.what();
         } catch (const std::exception& e) {
             page.error = e.what();
         } catch (...) {
-            page.error = "unknown error";
+            page.error = "an exception not derived from std::exception";
         }
         report_.errors += page.error.empty() ? 0 : 1;
-        if (on_page_) {
-            on_page_(page);
+        // Caught here, not left to the loop that runs this callback: it would
+        // report it and go on, this page would stay pending, and the crawl
+        // would wait for it forever.
+        if (on_page_ && !page_callback_error_) {
+            try {
+                on_page_(page);
+            } catch (...) {
+                page_callback_error_ = std::current_exception();
+            }
         }
         report_.pages.push_back(std::move(page));
         --pending_;
         start_fetches();
+    }
+
+    // The fetch of `url` found no descriptor for its socket. Another fetch in
+    // flight frees one when it ends, so the page goes back to the front of the
+    // queue and the crawl keeps to as many fetches as fitted. With none in
+    // flight nothing would free one: false, and the page is an error.
+    bool postpone(const http::Url& url) {
+        if (pending_ <= 1) {  // counts this fetch
+            return false;
+        }
+        --pending_;
+        --started_;
+        descriptor_bound_ = pending_;
+        todo_.push_front(url);
+        return true;
     }
 
     CrawlOptions options_;
@@ -120,13 +183,14 @@ private:
     std::deque<http::Url> todo_;
     std::size_t started_ = 0;
     std::size_t pending_ = 0;
+    std::size_t descriptor_bound_ = max_concurrency;  // lowered when descriptors run out
+    std::exception_ptr page_callback_error_;           // on_page_ threw: start nothing more
     CrawlReport report_;
 };
 
 }  // namespace
 
 CrawlReport crawl(const http::Url& root, const CrawlOptions& options, PageCallback on_page) {
-    common::raise_fd_limit();
     Crawler crawler(options, std::move(on_page));
     return crawler.run(root);
 }

@@ -1,8 +1,9 @@
 // crawler.hpp: chapter 06's crawler: composed coroutines on the asyncio-shaped loop.
 //
-// Chapter 05's pieces (connect, write_all, read_all, fetch) with a deadline
-// per fetch: a page that takes longer than `timeout` is abandoned and counted
-// as "timed out". epoll instead of select: no 1024-descriptor cap.
+// Chapter 05's pieces (connect, write_all, read_response, fetch) with a
+// deadline per fetch: a page that takes longer than `timeout` is abandoned and
+// counted as "timed out". epoll instead of select: no 1024-descriptor cap, but
+// the process's own descriptor limit (RLIMIT_NOFILE) still holds.
 #pragma once
 
 #include <chrono>
@@ -36,10 +37,20 @@ struct CrawlReport {
 
 using PageCallback = std::function<void(const PageResult&)>;
 
+// `on_page` is called once per page as it completes. If it throws, crawl()
+// starts no more fetches, lets those in flight finish, and rethrows.
+// A fetch that finds the process out of descriptors (EMFILE, ENFILE) waits
+// for another to finish, and the crawl keeps to as many fetches as fitted:
+// the page is not lost. Only with no other fetch in flight, with nothing to
+// free a descriptor, is it an error. crawl() works within the descriptor limit
+// it is given and does not change it: raising it is the program's decision
+// (the 06_timers command does, with common::raise_fd_limit()).
 CrawlReport crawl(const common::http::Url& root, const CrawlOptions& options,
                   PageCallback on_page = {});
 
-// Each fetch holds one descriptor; epoll has no cap of its own.
+// The most fetches at once, and the largest --concurrency. Each holds a
+// descriptor; epoll has no cap of its own, so the bound that matters is the
+// process's descriptor limit, which the crawl finds when it runs out.
 inline constexpr std::size_t max_concurrency = 100'000;
 
 }  // namespace ch06

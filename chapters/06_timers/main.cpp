@@ -39,6 +39,10 @@ commands:
                 --concurrency K   at most K fetches at once; 0: no bound (default: no bound on
                                   the embedded site, 20 for a URL: python3 -m http.server
                                   resets connections beyond its listen backlog of 5)
+                                  K is at most 100000; the soft descriptor limit is raised to
+                                  the hard one, and a fetch that finds none free waits for
+                                  another to finish (the embedded site, in this process,
+                                  holds the other end of each connection: two a fetch)
                 --delay-ms D      the embedded site waits D ms before each response
                 --pages N         pages of the embedded site (default 100)
                 --timeout-ms T    abandon a fetch after T ms and count it as an error
@@ -67,14 +71,18 @@ void print_summary(const ch06::CrawlReport& report) {
 int crawl(const common::Args& args) {
     ch06::CrawlOptions options;
     options.max_pages = static_cast<std::size_t>(args.int_or("max-pages", 100'000, 1, 10'000'000));
-    options.concurrency = static_cast<std::size_t>(args.int_or(
-        "concurrency", args.positionals().empty() ? 0 : http::kUrlCrawlConcurrency, 0, 100'000));
+    options.concurrency = static_cast<std::size_t>(
+        args.int_or("concurrency", args.positionals().empty() ? 0 : http::kUrlCrawlConcurrency, 0,
+                    static_cast<std::int64_t>(ch06::max_concurrency)));
     if (args.has("timeout-ms")) {
         options.timeout = std::chrono::milliseconds(args.int_or("timeout-ms", 0, 1, 3'600'000));
     }
     const auto delay = std::chrono::milliseconds(args.int_or("delay-ms", 0, 0, 60'000));
     const auto pages = static_cast<std::size_t>(args.int_or("pages", 100, 1, 100'000));
     common::ignore_sigpipe();
+    // As many descriptors as the hard limit allows: epoll can watch them all.
+    // A fetch that still finds none waits for another to finish.
+    common::raise_fd_limit();
     std::optional<common::TestSite> site;
     http::Url root;
     if (args.positionals().empty()) {
