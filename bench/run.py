@@ -8,8 +8,10 @@ JSON output (bench/results/<workload>.json; with --quick, bench/results/quick/),
 (rows: contenders; columns: the figure, its ratio to the best and to the floor or
 baseline), and writes bench/results/<workload>.md and <workload>.svg, plus
 machine.md. It checks the targets of the echo, switch-cost and allocation
-workloads and rewrites the marked results sections of bench/README.md and of
-the root README.md. Standard library only. Exit status 1 if a binary crashed.
+workloads and rewrites the marked results sections of bench/README.md, of the
+root README.md and of each chapter's README ("What it costs"). With
+--report-only it runs nothing and rebuilds all of that from the JSON of the
+last run. Standard library only. Exit status 1 if a binary crashed.
 """
 import argparse
 import datetime
@@ -29,6 +31,15 @@ WORKLOADS = ["switch_cost", "echo", "timers", "crawl", "readiness"]
 
 # ---------------------------------------------------------------- running
 
+def load_workload(name: str) -> list:
+    """The entries of the last run of `name`, from its JSON (--report-only)."""
+    path = RESULTS / f"{name}.json"
+    if not path.exists():
+        print(f"{name}: no {path} from an earlier run", file=sys.stderr)
+        raise SystemExit(1)
+    return json.loads(path.read_text()).get("benchmarks", [])
+
+
 def run_workload(build: Path, name: str, quick: bool) -> list:
     binary = build / "bench" / f"bench_{name}"
     if not binary.exists():
@@ -41,9 +52,15 @@ def run_workload(build: Path, name: str, quick: bool) -> list:
         if name == "echo":  # the quick form keeps to one size per contender group
             args += ["--benchmark_filter=K:(1|100)/S:64"]
     else:
-        repetitions = 5 if name == "echo" else 3  # the noisiest workload gets more
-        args += ["--benchmark_min_time=0.3", f"--benchmark_repetitions={repetitions}",
-                 "--benchmark_report_aggregates_only=true"]
+        # Echo is the noisiest: a shared 2-core VM drifts by 10% and more within a minute. More
+        # and longer repetitions, interleaved at random, so that drift lands on every contender
+        # alike and shows in the spread instead of favouring whoever ran in a quiet moment.
+        if name == "echo":
+            args += ["--benchmark_min_time=0.5", "--benchmark_repetitions=7",
+                     "--benchmark_enable_random_interleaving=true"]
+        else:
+            args += ["--benchmark_min_time=0.3", "--benchmark_repetitions=3"]
+        args += ["--benchmark_report_aggregates_only=true"]
     print(f"== running {name}{' (quick)' if quick else ''}", flush=True)
     completed = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if completed.returncode != 0:
@@ -52,6 +69,12 @@ def run_workload(build: Path, name: str, quick: bool) -> list:
         raise SystemExit(1)
     data = json.loads(out.read_text())
     return data.get("benchmarks", [])
+
+
+def spreads(entries: list) -> dict:
+    """name -> the standard-deviation aggregate, when there are repetitions."""
+    return {e.get("run_name") or e["name"]: e for e in entries
+            if e.get("run_type") == "aggregate" and e.get("aggregate_name") == "stddev"}
 
 
 def medians(entries: list) -> dict:
@@ -140,10 +163,17 @@ def switch_cost(entries: list):
 
 
 ECHO_RE = re.compile(r"echo_round_trips/(\w+)/K:(\d+)/S:(\d+)")
+ECHO_ERRORS = {}  # (server, K, S) -> why it has no figure
+ECHO_NOISE = {}   # (server, K, S) -> (messages/s, server ns/msg): standard deviations over the repetitions
 
 
 def echo(entries: list):
     m = medians(entries)
+    for name, e in spreads(entries).items():
+        match = ECHO_RE.match(name)
+        if match:
+            key = (match.group(1), int(match.group(2)), int(match.group(3)))
+            ECHO_NOISE[key] = (counter(e, "msgs/s") or 0.0, counter(e, "server_ns/msg") or 0.0)
     configs = {}
     for name, e in m.items():
         match = ECHO_RE.match(name)
@@ -172,6 +202,7 @@ def echo(entries: list):
                 chart.append((who, c, f"{c:.0f} ns" if c else ""))
             else:
                 msg = e.get("error_message", "failed")
+                ECHO_ERRORS[(who, k, s)] = msg
                 rows.append([who, msg, "", "", "", "", ""])
                 chart.append((who, None, msg))
         size = "64 B" if s == 64 else f"{s // 1024} KiB"
@@ -267,10 +298,22 @@ def targets(echo_values: dict, switch_values: dict) -> str:
     def line(what, value, ok, detail):
         lines.append(f"- {what}: {value}: **{'met' if ok else 'missed'}**{(' (' + detail + ')') if detail else ''}")
 
+    def comparison(what, value, ours, theirs, noise_ours, noise_theirs, lower_is_better):
+        """"Beats" only when the gap is larger than the run's own noise (the larger standard
+        deviation over the repetitions); a smaller gap is reported as a draw, not as a win."""
+        noise = max(noise_ours, noise_theirs)
+        better = ours < theirs if lower_is_better else ours > theirs
+        if abs(ours - theirs) <= noise:
+            lines.append(f"- {what}: {value}: **level** (the gap, {abs(ours - theirs):.0f}, is within "
+                         f"this run's noise, {noise:.0f}: neither is shown to beat the other)")
+        else:
+            line(what, value, better, "")
+
     none = (None, None, None)
     ch06 = echo_values.get(("ch06_loop", 100, 64), none)
     floor = echo_values.get(("floor_epoll", 100, 64), none)
-    peers = (("libuv", echo_values.get(("libuv", 100, 64), none)), ("Asio", echo_values.get(("asio", 100, 64), none)))
+    ch06_noise = ECHO_NOISE.get(("ch06_loop", 100, 64), (0.0, 0.0))
+    peers = (("libuv", "libuv"), ("Asio", "asio"))
     if ch06[0] and floor[0]:
         ratio = ch06[0] / floor[0]
         line("chapter 06 echo throughput at K=100, S=64 B, vs the bare epoll floor (target >= 0.85)",
@@ -280,13 +323,17 @@ def targets(echo_values: dict, switch_values: dict) -> str:
         line("chapter 06 server CPU per message at K=100, S=64 B, floor/chapter 06 (target >= 0.85)",
              f"{ratio:.2f} ({floor[2]:.0f} vs {ch06[2]:.0f} ns)", ratio >= 0.85,
              "" if ratio >= 0.85 else f"short by {0.85 - ratio:.2f}")
-    for peer_name, peer in peers:
+    for peer_name, key in peers:
+        peer = echo_values.get((key, 100, 64), none)
+        peer_noise = ECHO_NOISE.get((key, 100, 64), (0.0, 0.0))
         if ch06[0] and peer[0]:
-            line(f"chapter 06 beats {peer_name} at K=100, S=64 B (throughput)", f"{ch06[0] / peer[0]:.2f}x {peer_name}",
-                 ch06[0] > peer[0], "")
+            comparison(f"chapter 06 beats {peer_name} at K=100, S=64 B (messages/s)",
+                       f"{fmt(ch06[0])} vs {fmt(peer[0])} ({ch06[0] / peer[0]:.2f}x)",
+                       ch06[0], peer[0], ch06_noise[0], peer_noise[0], lower_is_better=False)
             if ch06[2] and peer[2]:
-                line(f"chapter 06 beats {peer_name} at K=100, S=64 B (server CPU per message)",
-                     f"{ch06[2]:.0f} vs {peer[2]:.0f} ns", ch06[2] < peer[2], "")
+                comparison(f"chapter 06 beats {peer_name} at K=100, S=64 B (server CPU per message)",
+                           f"{ch06[2]:.0f} vs {peer[2]:.0f} ns", ch06[2], peer[2], ch06_noise[1], peer_noise[1],
+                           lower_is_better=True)
         elif ch06[0]:
             lines.append(f"- chapter 06 vs {peer_name}: not measured ({peer_name} not built)")
     if ch06[1] is not None:
@@ -300,6 +347,86 @@ def targets(echo_values: dict, switch_values: dict) -> str:
         line("chapter 06 sleep(0) round trip (target < 50 ns)", f"{sleep0:.1f} ns", sleep0 < 50,
              "" if sleep0 < 50 else f"over by {sleep0 - 50:.1f} ns")
     return "\n".join(lines)
+
+
+def chapter_sections(values: dict) -> dict:
+    """Chapter folder -> the lines of its README's "What it costs" section."""
+    switch = values.get("switch_cost", {})
+    echo_values = values.get("echo", {})
+    timer_values = values.get("timers", {})
+    crawl_values = values.get("crawl", {})
+    echo_errors = values.get("echo_errors", {})
+
+    def ns(v):
+        return f"{v:.1f} ns" if v else "n/a"
+
+    def echo_line(who, label, k=100, s=64):
+        rate, allocs, cpu = echo_values.get((who, k, s), (None, None, None))
+        size = "64 B" if s == 64 else f"{s // 1024} KiB"
+        if not rate:
+            why = echo_errors.get((who, k, s))
+            return f"- {label}, {k} connections, {size}: {why or 'not measured'}"
+        floor = echo_values.get(("floor_epoll", k, s), (None, None, None))
+        vs_floor = f" (bare epoll floor: {floor[2]:.0f} ns, {fmt(floor[0])}/s)" if floor[0] and floor[2] else ""
+        return (f"- {label}, {k} connections, {size}: {cpu:.0f} ns of server CPU per message, "
+                f"{fmt(rate)} messages/s, {allocs:.2f} heap allocations per message{vs_floor}")
+
+    def pages(key, label):
+        v = crawl_values.get(f"crawl_site/{key}/real_time")
+        return f"- {label}: {fmt(v)} pages/s" if v else f"- {label}: not measured"
+
+    def timer(key, label):
+        v = timer_values.get(key)
+        return f"{label} {v:.0f} ns" if v else f"{label} n/a"
+
+    base = switch.get("baseline_function_call")
+    sections = {
+        "01_round_robin": [
+            f"- one generator step (`next()` and read the value): {ns(switch.get('ch01_generator_step'))}; "
+            f"a function call the compiler may not inline: {ns(base)}",
+        ],
+        "02_select_callbacks": [
+            echo_line("ch02_callbacks", "echo, callbacks"),
+            echo_line("ch02_generators", "echo, generators"),
+            echo_line("ch02_callbacks", "echo, callbacks", k=1000),
+        ],
+        "03_future": [
+            pages("ch03_sequential", "crawl of the 200-page test site, blocking and sequential"),
+            pages("ch03_futures", "the same crawl with futures and callbacks"),
+        ],
+        "04_task": [
+            f"- one task step through a future (a new future, its callback, a resume): "
+            f"{ns(switch.get('ch04_task_step_through_a_future'))}",
+            echo_line("ch04_tasks", "echo, one task per connection"),
+            pages("ch04_tasks", "crawl of the 200-page test site"),
+        ],
+        "05_yield_from": [
+            f"- `co_await` of a coroutine that completes at once: "
+            f"{ns(switch.get('ch05_co_await_ready_coroutine/frame_pool'))} with the frame pool, "
+            f"{ns(switch.get('ch05_co_await_ready_coroutine/heap_frames'))} with a malloc per frame",
+            echo_line("ch05_composed", "echo, composed coroutines"),
+            pages("ch05_composed", "crawl of the 200-page test site"),
+        ],
+        "06_timers": [
+            f"- `sleep(0)` round trip through the ready queue: {ns(switch.get('ch06_sleep_zero_round_trip'))}",
+            echo_line("ch06_loop", "echo"),
+            echo_line("ch06_loop", "echo", k=1000),
+            f"- echo, 100 connections, 64 B, the peers: "
+            + "; ".join(f"{label} {cpu:.0f} ns of server CPU per message, {fmt(rate)} messages/s"
+                        for label, (rate, _, cpu) in ((label, echo_values.get((key, 100, 64), (None, None, None)))
+                                                      for label, key in (("libuv", "libuv"), ("Asio", "asio")))
+                        if rate and cpu),
+            "- timers, schedule and fire 100,000: " + ", ".join(
+                timer(k, label) for k, label in (("ch06_fire", "this loop"), ("libuv_fire", "libuv"),
+                                                 ("asio_fire", "Asio"))) + " per timer",
+            "- timers, schedule then cancel: " + ", ".join(
+                timer(k, label) for k, label in (("ch06_schedule_cancel", "this loop"),
+                                                 ("libuv_schedule_cancel", "libuv"),
+                                                 ("asio_schedule_cancel", "Asio"))) + " per timer",
+            pages("ch06_loop", "crawl of the 200-page test site"),
+        ],
+    }
+    return sections
 
 
 def replace_section(path: Path, begin: str, end: str, body: str) -> None:
@@ -318,6 +445,9 @@ def main() -> int:
     parser.add_argument("--build", default="build-bench", type=Path)
     parser.add_argument("--quick", action="store_true", help="small and fast (CI)")
     parser.add_argument("--only", default="", help="comma-separated workloads")
+    parser.add_argument("--report-only", action="store_true",
+                        help="do not run anything: rebuild the tables, charts and README sections "
+                             "from the JSON the last run left in bench/results/")
     args = parser.parse_args()
     build = args.build if args.build.is_absolute() else ROOT / args.build
     global RESULTS
@@ -343,8 +473,15 @@ def main() -> int:
     titles = {"switch_cost": "Switch cost", "echo": "Echo ping-pong", "timers": "Timers",
               "crawl": "Crawl", "readiness": "Readiness scaling"}
     sections, values = [], {}
-    for name in only:
-        entries = run_workload(build, name, args.quick)
+    for name in WORKLOADS:
+        if name in only and not args.report_only:
+            entries = run_workload(build, name, args.quick)
+        elif (RESULTS / f"{name}.json").exists():
+            entries = load_workload(name)  # --only: the others keep the figures of their last run
+        elif name in only:
+            entries = load_workload(name)  # --report-only with no earlier run: says so and stops
+        else:
+            continue
         md, svg, vals = analysers[name](entries)
         values[name] = vals
         (RESULTS / f"{name}.md").write_text(f"## {titles[name]}\n\n{md}\n")
@@ -352,8 +489,11 @@ def main() -> int:
         print(f"\n## {titles[name]}\n\n{md}\n", flush=True)
         sections.append(f"### {titles[name]}\n\n![{titles[name]}](results/{name}.svg)\n\n{md}")
 
-    machine_md = machine()
-    (RESULTS / "machine.md").write_text(machine_md + "\n")
+    if args.report_only and (RESULTS / "machine.md").exists():
+        machine_md = (RESULTS / "machine.md").read_text().strip()  # the run's machine and date, not today's
+    else:
+        machine_md = machine()
+        (RESULTS / "machine.md").write_text(machine_md + "\n")
     target_md = targets(values.get("echo", {}), values.get("switch_cost", {}))
     print("## Machine\n\n" + machine_md + "\n\n## Targets\n\n" + target_md)
     if args.quick:
@@ -368,6 +508,14 @@ def main() -> int:
     match = re.search(r"\*\*K = 100 connections, S = 64 B\*\*\n\n(.*?)(\n\n|\Z)", echo_md, re.S)
     if match:
         k100 = "Echo ping-pong, 100 connections, 64-byte messages:\n\n" + match.group(1) + "\n\n"
+    values["echo_errors"] = ECHO_ERRORS
+    facts = dict(line.removeprefix("- ").split(": ", 1) for line in machine_md.splitlines() if ": " in line)
+    where = (f"on {facts.get('date', '?')}, {facts.get('CPU', '?')}, "
+             f"{facts.get('compiler', '?').split(' (meson')[0]}, release build")
+    for chapter, lines in chapter_sections(values).items():
+        replace_section(ROOT / "chapters" / chapter / "README.md", "<!-- perf:begin -->", "<!-- perf:end -->",
+                        "\n".join(lines) + f"\n\nMeasured by `./run bench` {where}. Every table, the "
+                        "charts and what they mean: [bench/README.md](../../bench/README.md).")
     replace_section(ROOT / "README.md", "<!-- perf:begin -->", "<!-- perf:end -->",
                     k100 + f"Targets:\n\n{target_md}\n\nMachine:\n\n{machine_md}\n\n"
                     "All tables and charts: [bench/README.md](bench/README.md).")

@@ -133,7 +133,7 @@ std::vector<Ready> Selector::select(std::optional<std::chrono::milliseconds> tim
                 events |= event_write;
             }
             if (events != 0) {
-                ready.push_back({fd, events});
+                ready.push_back({fd, events, keys_[static_cast<std::size_t>(fd)].generation});
             }
         }
         return ready;
@@ -142,27 +142,24 @@ std::vector<Ready> Selector::select(std::optional<std::chrono::milliseconds> tim
 
 std::size_t Selector::run_once(std::optional<std::chrono::milliseconds> timeout) {
     const std::vector<Ready> ready = select(timeout);
-    // Which registration each answer is about: the fd number alone is not
-    // enough once callbacks start closing descriptors and accepting new ones.
-    std::vector<std::uint64_t> generations;
-    generations.reserve(ready.size());
-    for (const Ready& r : ready) {
-        generations.push_back(keys_[static_cast<std::size_t>(r.fd)].generation);
-    }
     std::size_t ran = 0;
-    for (std::size_t i = 0; i < ready.size(); ++i) {
-        const Ready& r = ready[i];
+    for (const Ready& r : ready) {
         // Look the fd up again: an earlier callback of this batch may have
         // unregistered it, changed what it waits for, or closed it and
-        // registered a new descriptor that got the same number. The new one
-        // was not part of this select(); if it is ready, the next one says so.
+        // registered a new descriptor that got the same number (its
+        // generation differs). The new one was not part of this select(); if
+        // it is ready, the next one says so.
         const unsigned wanted = events(r.fd) & r.events;
-        if (wanted == 0 || keys_[static_cast<std::size_t>(r.fd)].generation != generations[i]) {
+        if (wanted == 0) {
+            continue;
+        }
+        const Key& key = keys_[static_cast<std::size_t>(r.fd)];
+        if (key.generation != r.generation) {
             continue;
         }
         // Our own reference: if the callback unregisters its fd, the
         // selector drops its reference but the call in progress keeps going.
-        const std::shared_ptr<Callback> callback = keys_[static_cast<std::size_t>(r.fd)].callback;
+        const std::shared_ptr<Callback> callback = key.callback;
         (*callback)(r.fd, wanted);
         ++ran;
     }

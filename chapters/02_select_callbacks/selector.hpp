@@ -42,6 +42,10 @@ using Callback = std::function<void(int fd, unsigned ready_events)>;
 struct Ready {
     int fd;
     unsigned events;
+    // Which registration of `fd` select() answered for: run_once() compares
+    // it with the current one, so a number closed and reused by a callback
+    // of the same batch does not receive the old descriptor's readiness.
+    std::uint64_t generation = 0;
 };
 
 class Selector {
