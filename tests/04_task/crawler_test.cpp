@@ -32,80 +32,9 @@ using common::TestSite;
 namespace http = common::http;
 using testing_support::fetched_paths;
 using testing_support::root_of;
-
-// Aborts the test program if it is still alive after `limit`: a guard that
-// turns a crawl that hangs (the bug some tests look for) into a quick failure
-// instead of a wait for meson's timeout. Not a measurement: a correct crawl
-// ends in well under a second. A hung crawl cannot be cancelled, hence abort.
-class HangGuard {
-public:
-    explicit HangGuard(std::chrono::seconds limit = 120s)
-        : thread_([this, limit] {
-              std::unique_lock lock(mutex_);
-              if (!finished_.wait_for(lock, limit, [this] { return done_; })) {
-                  std::fputs("HangGuard: the test hung; aborting\n", stderr);
-                  std::abort();
-              }
-          }) {}
-    HangGuard(const HangGuard&) = delete;
-    HangGuard& operator=(const HangGuard&) = delete;
-    ~HangGuard() {
-        {
-            std::lock_guard lock(mutex_);
-            done_ = true;
-        }
-        finished_.notify_one();
-        thread_.join();
-    }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable finished_;
-    bool done_ = false;
-    std::thread thread_;
-};
-
-// A port where nothing listens, for as long as this lives: a socket bound to
-// it without listen() makes every connect to it refused, and no other socket
-// can take the port meanwhile.
-struct RefusingPort {
-    common::Fd fd{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
-    std::uint16_t port = 0;
-    RefusingPort() {
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof addr;
-        if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-            ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-            throw std::system_error(errno, std::generic_category(), "RefusingPort");
-        }
-        port = ntohs(addr.sin_port);
-    }
-};
-
-// Takes every free descriptor below FD_SETSIZE except the top `leave`, as a
-// process busy with other files would: the crawler's sockets soon get
-// descriptors that select() cannot watch.
-class DescriptorSqueeze {
-public:
-    explicit DescriptorSqueeze(int leave) {
-        common::raise_fd_limit();
-        for (;;) {
-            common::Fd fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-            if (!fd) {
-                throw std::system_error(errno, std::generic_category(), "open /dev/null");
-            }
-            if (fd.get() >= FD_SETSIZE - leave) {
-                return;  // every lower one is taken; this one is closed again
-            }
-            held_.push_back(std::move(fd));
-        }
-    }
-
-private:
-    std::vector<common::Fd> held_;
-};
+using testing_support::HangGuard;
+using testing_support::RefusingPort;
+using testing_support::DescriptorSqueeze;
 
 ch04::CrawlReport run(const http::Url& root, const ch04::CrawlOptions& options = {}) {
     return ch04::crawl(root, options);
