@@ -70,9 +70,21 @@ std::optional<Fd> accept_connection(int listen_fd) {
     throw_errno("accept4", err);
 }
 
-Connecting start_connect(const std::string& host, std::uint16_t port) {
+Connecting start_connect(const std::string& host, std::uint16_t port, int max_fd) {
     const sockaddr_in addr = make_address(host, port);
-    Fd fd = make_socket();
+    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        const int err = errno;
+        if (err == EMFILE || err == ENFILE) {
+            throw OutOfDescriptors(err, std::generic_category(), "socket");
+        }
+        throw_errno("socket", err);
+    }
+    if (fd.get() >= max_fd) {
+        throw OutOfDescriptors(EMFILE, std::generic_category(),
+                               "socket: no descriptor below " + std::to_string(max_fd) +
+                                   " (what the caller can watch) is free");
+    }
     if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
         return Connecting{std::move(fd), false};
     }

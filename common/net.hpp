@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -39,9 +40,22 @@ struct Connecting {
     bool in_progress;  // true: wait until writable, then check connect_error()
 };
 
+// No descriptor for a new socket: the process or the system is out of them
+// (EMFILE, ENFILE), or the one it got is above what the caller can watch
+// (select() and FD_SETSIZE). Not the peer's fault, and it passes: a caller
+// can try again once one of its own sockets has closed. A std::system_error
+// (code EMFILE or ENFILE), so code that does not care treats it as any other.
+struct OutOfDescriptors : std::system_error {
+    using std::system_error::system_error;
+};
+
 // Starts a non-blocking connect to host:port. On loopback it often completes
-// at once; otherwise the socket becomes writable when it is done.
-Connecting start_connect(const std::string& host, std::uint16_t port);
+// at once; otherwise the socket becomes writable when it is done. Throws
+// OutOfDescriptors when no socket can be had, or when the socket would be
+// `max_fd` or above (a select()-based caller passes FD_SETSIZE); other
+// failures as std::system_error.
+Connecting start_connect(const std::string& host, std::uint16_t port,
+                         int max_fd = std::numeric_limits<int>::max());
 
 // The outcome of a finished non-blocking connect (SO_ERROR). Writable does
 // not mean connected: a refused connect is writable too.

@@ -30,31 +30,6 @@ namespace {
 namespace http = common::http;
 using Clock = std::chrono::steady_clock;
 
-// The fetch of a page found no descriptor it could use: the process is out of
-// them (EMFILE, ENFILE), or the one it got is too high for select() to watch.
-// Not the page's fault: the crawler tries the page again later.
-struct OutOfDescriptors : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-// A connecting socket that select() can watch, or OutOfDescriptors.
-common::Connecting connect_watchable(const http::Url& url, int max_fd) {
-    try {
-        common::Connecting connecting = common::start_connect(url.host, url.port);
-        if (connecting.fd.get() < max_fd) {
-            return connecting;
-        }
-        throw OutOfDescriptors("no descriptor below " + std::to_string(max_fd) +
-                               " (what select() can watch) is free for a socket");
-    } catch (const std::system_error& e) {
-        if (e.code() == std::errc::too_many_files_open ||
-            e.code() == std::errc::too_many_files_open_in_system) {
-            throw OutOfDescriptors(e.what());
-        }
-        throw;
-    }
-}
-
 // What a finished fetch turns into: a result line, and links on a 200.
 PageResult page_result(const http::Url& url, const http::Response& response) {
     PageResult page{http::to_string(url), response.status, ""};
@@ -126,7 +101,7 @@ private:
         try {
             std::string raw;
             {
-                common::Connecting connecting = connect_watchable(url, selector_.max_fd());
+                common::Connecting connecting = common::start_connect(url.host, url.port, selector_.max_fd());
                 const common::Fd fd = std::move(connecting.fd);
                 if (connecting.in_progress) {
                     co_yield ready(fd.get(), ch02::event_write);
@@ -171,7 +146,7 @@ private:
                     enqueue(link);
                 }
             }
-        } catch (const OutOfDescriptors& e) {
+        } catch (const common::OutOfDescriptors& e) {
             if (postpone(url)) {
                 co_return;
             }

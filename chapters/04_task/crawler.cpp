@@ -30,31 +30,6 @@ namespace {
 namespace http = common::http;
 using Clock = std::chrono::steady_clock;
 
-// The fetch of a page found no descriptor it could use: the process is out of
-// them (EMFILE, ENFILE), or the one it got is too high for select() to watch.
-// Not the page's fault: the crawler tries the page again later.
-struct OutOfDescriptors : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-// A connecting socket that select() can watch, or OutOfDescriptors.
-common::Connecting connect_watchable(const http::Url& url, int max_fd) {
-    try {
-        common::Connecting connecting = common::start_connect(url.host, url.port);
-        if (connecting.fd.get() < max_fd) {
-            return connecting;
-        }
-        throw OutOfDescriptors("no descriptor below " + std::to_string(max_fd) +
-                               " (what select() can watch) is free for a socket");
-    } catch (const std::system_error& e) {
-        if (e.code() == std::errc::too_many_files_open ||
-            e.code() == std::errc::too_many_files_open_in_system) {
-            throw OutOfDescriptors(e.what());
-        }
-        throw;
-    }
-}
-
 struct Fetched {
     int status = 0;
     std::string reason;
@@ -66,7 +41,7 @@ struct Fetched {
 // the Io outlives every task, and a pointer parameter makes no promise the
 // coroutine frame could break (PITFALLS 2).
 Coroutine<Fetched> fetch(Io* io, http::Url url) {
-    common::Connecting connecting = connect_watchable(url, io->selector().max_fd());
+    common::Connecting connecting = common::start_connect(url.host, url.port, io->selector().max_fd());
     const common::Fd fd = std::move(connecting.fd);
     if (connecting.in_progress) {
         co_yield io->ready(fd.get(), ch02::event_write);
@@ -158,7 +133,7 @@ private:
             for (const http::Url& link : fetched.links) {
                 enqueue(link);
             }
-        } catch (const OutOfDescriptors& e) {
+        } catch (const common::OutOfDescriptors& e) {
             if (postpone(url)) {
                 return;
             }

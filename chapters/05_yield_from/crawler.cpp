@@ -9,6 +9,7 @@
 
 #include "chapters/05_yield_from/io.hpp"
 #include "chapters/05_yield_from/net.hpp"
+#include "common/net.hpp"
 
 namespace ch05 {
 namespace {
@@ -83,7 +84,7 @@ private:
             for (const http::Url& link : fetched.links) {
                 enqueue(link);
             }
-        } catch (const OutOfDescriptors& e) {
+        } catch (const common::OutOfDescriptors& e) {
             if (postpone(url)) {
                 return;
             }

@@ -17,31 +17,8 @@ namespace http = common::http;
 // the caller's temporary is gone. `io` is a reference on purpose: the Io
 // outlives every coroutine it runs (it destroys their frames first).
 
-namespace {
-
-// A connecting socket that `max_fd` allows (select() watches only descriptors
-// below it), or OutOfDescriptors.
-common::Connecting start_watchable(const std::string& host, std::uint16_t port, int max_fd) {
-    try {
-        common::Connecting connecting = common::start_connect(host, port);
-        if (connecting.fd.get() < max_fd) {
-            return connecting;
-        }
-        throw OutOfDescriptors("no descriptor below " + std::to_string(max_fd) +
-                               " (what select() can watch) is free for a socket");
-    } catch (const std::system_error& e) {
-        if (e.code() == std::errc::too_many_files_open ||
-            e.code() == std::errc::too_many_files_open_in_system) {
-            throw OutOfDescriptors(e.what());
-        }
-        throw;
-    }
-}
-
-}  // namespace
-
 Coro<common::Fd> connect(Io& io, std::string host, std::uint16_t port) {
-    common::Connecting connecting = start_watchable(host, port, io.selector().max_fd());
+    common::Connecting connecting = common::start_connect(host, port, io.selector().max_fd());
     if (connecting.in_progress) {
         co_await io.writable(connecting.fd.get());
         if (const std::error_code ec = common::connect_error(connecting.fd.get())) {

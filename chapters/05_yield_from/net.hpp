@@ -20,16 +20,9 @@
 
 namespace ch05 {
 
-// connect() found no descriptor the selector can watch: the process is out
-// of them (EMFILE, ENFILE), or the socket got one too high for select()
-// (io.selector().max_fd(), FD_SETSIZE). Not the peer's fault: the same
-// connect can succeed once another socket has closed.
-struct OutOfDescriptors : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
 // A non-blocking connect, checked with SO_ERROR once writable. Throws
-// OutOfDescriptors (above) before it waits for anything.
+// common::OutOfDescriptors before it waits for anything when no descriptor
+// the selector can watch is free (EMFILE, or one at FD_SETSIZE or above).
 Coro<common::Fd> connect(Io& io, std::string host, std::uint16_t port);
 // Sends every byte, waiting for writability on a short write.
 Coro<> write_all(Io& io, int fd, std::span<const char> bytes);

@@ -12,6 +12,7 @@
 
 #include "chapters/06_timers/socket.hpp"
 #include "chapters/06_timers/task.hpp"
+#include "common/net.hpp"
 
 namespace ch06 {
 namespace {
@@ -23,27 +24,6 @@ struct Fetched {
     std::string reason;
     std::vector<http::Url> links;
 };
-
-// The fetch of a page found no descriptor for its socket: the process is out
-// of them (EMFILE, ENFILE). epoll has no FD_SETSIZE, but the process still
-// has a limit. Not the page's fault: the crawler tries the page again later.
-struct OutOfDescriptors : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-// connect(), with running out of descriptors told apart from the page's own
-// errors (refused, timed out...).
-Coro<common::Fd> connect_to(EventLoop* loop, http::Url url, std::optional<TimePoint> deadline) {
-    try {
-        co_return co_await connect(*loop, url.host, url.port, deadline);
-    } catch (const std::system_error& e) {
-        if (e.code() == std::errc::too_many_files_open ||
-            e.code() == std::errc::too_many_files_open_in_system) {
-            throw OutOfDescriptors(e.what());
-        }
-        throw;
-    }
-}
 
 // Reads a response: to EOF (HTTP/1.0 ends a response by closing), or until
 // http::response_complete() says reading more cannot change it (complete by
@@ -63,7 +43,7 @@ Coro<std::string> read_response(AsyncSocket& socket, std::optional<TimePoint> de
 }
 
 Coro<Fetched> fetch(EventLoop* loop, http::Url url, std::optional<TimePoint> deadline) {
-    AsyncSocket socket(*loop, co_await connect_to(loop, url, deadline));
+    AsyncSocket socket(*loop, co_await connect(*loop, url.host, url.port, deadline));
     const std::string request = http::get_request(url);
     co_await socket.write_all(request, deadline);
     const http::Response response = http::parse_response(co_await read_response(socket, deadline));
@@ -135,7 +115,7 @@ private:
             }
         } catch (const TimeoutError&) {
             page.error = "timed out after " + std::to_string(options_.timeout->count()) + " ms";
-        } catch (const OutOfDescriptors& e) {
+        } catch (const common::OutOfDescriptors& e) {
             if (postpone(url)) {
                 return;
             }

@@ -69,6 +69,22 @@ TEST(Net, BindingABusyPortNamesTheCall) {
     }
 }
 
+TEST(Net, ASocketAboveTheCallersLimitIsOutOfDescriptorsAndIsClosed) {
+    const common::Listener l = common::listen_tcp();
+    const std::size_t before = common::open_fd_count();
+    // Every descriptor is at least 0: with max_fd 0, no socket is one the caller can watch.
+    try {
+        common::start_connect("127.0.0.1", l.port, 0);
+        FAIL() << "start_connect returned a socket at or above max_fd";
+    } catch (const common::OutOfDescriptors& e) {
+        EXPECT_EQ(e.code(), std::errc::too_many_files_open);
+        EXPECT_NE(std::string(e.what()).find("below 0"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(common::open_fd_count(), before) << "the refused socket was not closed";
+    // Without a limit the same connect goes ahead.
+    EXPECT_TRUE(common::start_connect("127.0.0.1", l.port).fd.valid());
+}
+
 TEST(Net, AcceptWithNothingPendingIsNullopt) {
     const common::Listener l = common::listen_tcp();
     EXPECT_FALSE(common::accept_connection(l.fd.get()).has_value());
